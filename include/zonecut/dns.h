@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zonecut/dns.h: DNS data over ldns. Names, RRsets and their canonical comparison,
+ * key identity (algorithm + public key), DS from DNSKEY/CDNSKEY, CDS/DS comparison,
+ * RRSIG verification at a given time, RFC 8078 delete forms and the DSYNC record
+ * (type 66, handled as an RFC 3597 unknown type because ldns 1.8.3 lacks it).
+ *
+ * Ownership: every `const` pointer argument is borrowed. Functions that return a
+ * new ldns object through ret_* hand ownership to the caller (ldns_*_free()).
+ */
+#ifndef ZONECUT_DNS_H
+#define ZONECUT_DNS_H
+
+#include <ldns/ldns.h>
+#include <time.h>
+#include <zonecut/common.h>
+
+/* Limits applied to untrusted data. */
+#define ZC_DNS_MAX_RRSET 512        /* records in one RRset we accept */
+#define ZC_DNS_MAX_NAME_TEXT 1025   /* presentation form of a name, with NUL */
+
+/* DS digest types (IANA registry) */
+enum zc_digest {
+	ZC_DIGEST_SHA1 = 1,
+	ZC_DIGEST_SHA256 = 2,
+	ZC_DIGEST_GOST = 3,
+	ZC_DIGEST_SHA384 = 4,
+};
+
+#define ZC_RR_TYPE_DSYNC 66
+
+/* --- names ------------------------------------------------------------- */
+
+/*
+ * zc_name_from_str() - parses a domain name; a relative name is made absolute
+ * (root-relative). The result is lower-cased. Returns 0, ZC_EMALF or -ENOMEM.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_name_from_str(const char *text, ldns_rdf **ret_name);
+/*
+ * zc_name_to_str() - presentation form, lower-case, absolute, with the final dot,
+ * into @buf of @len bytes (ZC_DNS_MAX_NAME_TEXT always suffices). Returns 0,
+ * -EINVAL (not a name) or ZC_ELIMIT (buffer too small).
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_name_to_str(const ldns_rdf *name, char *buf, size_t len);
+/* true when @name equals @parent or lies below it (case-insensitive). */
+ZC_PUBLIC bool zc_name_is_at_or_below(const ldns_rdf *name, const ldns_rdf *parent);
+/* Canonical order (RFC 4034 §6.1); <0, 0, >0. */
+ZC_PUBLIC int zc_name_cmp(const ldns_rdf *a, const ldns_rdf *b);
+
+/* --- records and RRsets ------------------------------------------------ */
+
+/*
+ * zc_rr_from_str() - parses one record in presentation form. Relative owners are
+ * completed with @origin (may be NULL: root), a missing TTL becomes @default_ttl.
+ * Accepts algorithm 0 / digest type 0 (RFC 8078 delete forms) and DSYNC
+ * (`DSYNC CDS NOTIFY 5359 target.`), which is stored as type 66 with one
+ * unknown-type rdata field. Returns 0, ZC_EMALF or -ENOMEM.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_rr_from_str(const char *text, uint32_t default_ttl,
+					  const ldns_rdf *origin, ldns_rr **ret_rr);
+/*
+ * zc_rrset_extract() - a new list with copies of the records of @rrs whose owner
+ * equals @owner (NULL: any owner) and whose type is @type (class IN). Returns
+ * NULL only on ENOMEM; an empty list when nothing matches.
+ */
+ZC_PUBLIC ldns_rr_list *zc_rrset_extract(const ldns_rr_list *rrs, const ldns_rdf *owner,
+					 ldns_rr_type type);
+/*
+ * zc_rrsig_extract() - copies of the RRSIGs in @rrs whose owner is @owner and
+ * whose type covered is @covered. NULL only on ENOMEM.
+ */
+ZC_PUBLIC ldns_rr_list *zc_rrsig_extract(const ldns_rr_list *rrs, const ldns_rdf *owner,
+					 ldns_rr_type covered);
+/*
+ * zc_rrset_equal() - two RRsets hold the same set of rdata (canonical wire form
+ * of the rdata, RFC 4034 §6.2), ignoring order, TTL, owner case and duplicates.
+ * Type is compared too, except that CDS==DS and CDNSKEY==DNSKEY count as equal
+ * types. NULL equals an empty list.
+ */
+ZC_PUBLIC bool zc_rrset_equal(const ldns_rr_list *a, const ldns_rr_list *b);
+/* zc_rdata_equal() - same type family (as above) and same canonical rdata. */
+ZC_PUBLIC bool zc_rdata_equal(const ldns_rr *a, const ldns_rr *b);
+/* Sorts @rrs in canonical order (RFC 4034 §6.3) and drops duplicate rdata. */
+ZC_PUBLIC void zc_rrset_canonicalize(ldns_rr_list *rrs);
+
+/* --- keys and DS ------------------------------------------------------- */
+
+/*
+ * zc_key_equal() - key identity: same algorithm and same public key, for DNSKEY
+ * and CDNSKEY records alike. Flags, protocol, TTL and owner do not count. Never
+ * compare keys by key tag alone.
+ */
+ZC_PUBLIC bool zc_key_equal(const ldns_rr *a, const ldns_rr *b);
+/* zc_key_tag() - RFC 4034 Appendix B key tag of a DNSKEY/CDNSKEY. */
+ZC_PUBLIC uint16_t zc_key_tag(const ldns_rr *key);
+/* zc_key_algorithm() - algorithm number of a DNSKEY/CDNSKEY/DS/CDS/RRSIG; 0 if none. */
+ZC_PUBLIC uint8_t zc_rr_algorithm(const ldns_rr *rr);
+/* zc_ds_digest_type() - digest type of a DS/CDS; 0 if not a DS/CDS. */
+ZC_PUBLIC uint8_t zc_ds_digest_type(const ldns_rr *ds);
+/* zc_ds_key_tag() - key tag field of a DS/CDS. */
+ZC_PUBLIC uint16_t zc_ds_key_tag(const ldns_rr *ds);
+
+/*
+ * zc_ds_from_key() - computes the DS record (type DS, owner and TTL of @key) of a
+ * DNSKEY or CDNSKEY with @digest (SHA-1, SHA-256, SHA-384). Returns 0, ZC_ENOTSUP
+ * (digest type), ZC_EMALF (not a key) or -ENOMEM.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_ds_from_key(const ldns_rr *key, enum zc_digest digest,
+					  ldns_rr **ret_ds);
+/*
+ * zc_ds_matches_key() - the DS/CDS @ds names @key (DNSKEY/CDNSKEY): same key tag and
+ * algorithm, and the digest recomputed with the DS's digest type equals. False for
+ * unsupported digest types and delete forms.
+ */
+ZC_PUBLIC bool zc_ds_matches_key(const ldns_rr *ds, const ldns_rr *key);
+/*
+ * zc_ds_to_str() - "KEYTAG ALGORITHM DIGESTTYPE HEXDIGEST" (upper-case hex, no
+ * spaces in the digest) into @buf. Returns 0, -EINVAL or ZC_ELIMIT.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_ds_to_str(const ldns_rr *ds, char *buf, size_t len);
+
+/* --- RFC 8078 delete forms --------------------------------------------- */
+
+/* CDS 0 0 0 00 (digest: exactly one zero octet; RFC 8078 §4, errata 5049). */
+ZC_PUBLIC bool zc_cds_is_delete(const ldns_rr *rr);
+/* CDNSKEY 0 3 0 AA== (public key: exactly one zero octet). */
+ZC_PUBLIC bool zc_cdnskey_is_delete(const ldns_rr *rr);
+
+enum zc_delete_form {
+	ZC_DELETE_NONE = 0,  /* no delete record in the set */
+	ZC_DELETE_VALID = 1, /* exactly one record, the delete form */
+	ZC_DELETE_MIXED = 2, /* a delete record together with others: invalid */
+};
+/* zc_rrset_delete_form() - classifies a CDS or CDNSKEY RRset. */
+ZC_PUBLIC enum zc_delete_form zc_rrset_delete_form(const ldns_rr_list *rrset);
+
+/* --- signatures -------------------------------------------------------- */
+
+/* One RRSIG tried against one key. */
+struct zc_sig_result {
+	const ldns_rr *rrsig; /* borrowed from the rrsigs argument */
+	const ldns_rr *key;   /* borrowed from the keys argument; NULL if none matched */
+	int status;           /* 0 valid; ZC_ENOKEY, ZC_EBOGUS, ZC_EEXPIRED, ZC_ENOTYET, ZC_ENOTSUP */
+	uint8_t algorithm;
+	uint16_t key_tag;
+	uint32_t inception;   /* from the RRSIG */
+	uint32_t expiration;
+};
+
+/*
+ * zc_rrsig_check() - verifies each RRSIG of @rrsigs over @rrset (one owner, one
+ * type) with each key of @keys whose tag and algorithm match, at time @now
+ * (validity window with serial-number arithmetic, RFC 4034 §3.1.5). Writes up to
+ * @max results into @res (one per RRSIG: the valid key when one validates, else
+ * the most telling failure) and their count into *ret_n.
+ * Returns 0 when at least one RRSIG validates, else the status of the best
+ * failure (ZC_ENOKEY when no RRSIG matches any key, ZC_EBOGUS, ZC_EEXPIRED,
+ * ZC_ENOTYET), or -EINVAL for an empty @rrset.
+ */
+ZC_PUBLIC int zc_rrsig_check(const ldns_rr_list *rrset, const ldns_rr_list *rrsigs,
+			     const ldns_rr_list *keys, time_t now, struct zc_sig_result *res,
+			     size_t max, size_t *ret_n);
+
+/* --- DSYNC (RFC 9859, type 66) ----------------------------------------- */
+
+struct zc_dsync {
+	uint16_t rrtype;  /* CDS (59) or CSYNC (62) */
+	uint8_t scheme;   /* 1 = NOTIFY */
+	uint16_t port;
+	char target[ZC_DNS_MAX_NAME_TEXT]; /* absolute, lower-case, final dot */
+};
+
+/* zc_dsync_parse() - reads the rdata of a type-66 record. Returns 0 or ZC_EMALF. */
+ZC_PUBLIC ZC_MUSTCHECK int zc_dsync_parse(const ldns_rr *rr, struct zc_dsync *ret);
+/* zc_dsync_to_str() - "CDS NOTIFY 5359 target." into @buf. 0, -EINVAL or ZC_ELIMIT. */
+ZC_PUBLIC ZC_MUSTCHECK int zc_dsync_to_str(const struct zc_dsync *d, char *buf, size_t len);
+
+/* --- packets ----------------------------------------------------------- */
+
+/*
+ * zc_pkt_from_wire() - parses an untrusted DNS message of @len bytes (at most
+ * 65535). Returns 0, ZC_EMALF or -ENOMEM; caller frees *ret_pkt with ldns_pkt_free().
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_pkt_from_wire(const uint8_t *wire, size_t len, ldns_pkt **ret_pkt);
+
+#endif

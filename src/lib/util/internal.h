@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util/internal.h: helpers shared inside libzonecut (not exported).
+ */
+#ifndef ZC_UTIL_INTERNAL_H
+#define ZC_UTIL_INTERNAL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <zonecut/util.h>
+
+#include "util/banned.h"
+
+#define ZC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ZC_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define ZC_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static inline void zc_freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(zc_freep)))
+
+/*
+ * struct zc_wire - a bounds-checked cursor over untrusted bytes with a sticky
+ * error: once a read runs past the end, every later read returns 0 and
+ * zc_wire_ok() is false.
+ */
+struct zc_wire {
+	const uint8_t *buf;
+	size_t len;
+	size_t pos;
+	bool err;
+};
+
+void zc_wire_init(struct zc_wire *w, const uint8_t *buf, size_t len);
+uint8_t zc_wire_u8(struct zc_wire *w);
+uint16_t zc_wire_u16(struct zc_wire *w);
+uint32_t zc_wire_u32(struct zc_wire *w);
+/* Copies @n bytes into @out (may be NULL: skip). */
+void zc_wire_bytes(struct zc_wire *w, void *out, size_t n);
+static inline bool zc_wire_ok(const struct zc_wire *w)
+{
+	return !w->err;
+}
+static inline size_t zc_wire_left(const struct zc_wire *w)
+{
+	return w->err ? 0 : w->len - w->pos;
+}
+
+#endif
