@@ -30,7 +30,6 @@ import atexit
 import calendar
 import copy
 import errno
-import hashlib
 import json
 import os
 import random
@@ -93,7 +92,8 @@ OVERRIDE_FIELDS = {
 }
 APPEND_FIELDS = {"records", "bulk_txt", "remove", "tamper", "strip_rrsig"}
 KEY_FIELDS = {"name", "role", "algorithm", "bits", "publish", "sign", "ds"}
-HOST_FIELDS = {"addresses", "silent", "closed"}
+HOST_FIELDS = {"addresses", "silent", "closed", "publish"}
+ADDRESS_KINDS = ("addresses", "silent", "closed")
 SCENARIO_FIELDS = {"name", "description", "base", "defaults", "hosts", "zones"}
 
 DEFAULT_VALIDITY = {"inception": "-1h", "expiration": "+30d"}
@@ -310,7 +310,8 @@ def dns_query(addr, qname, qtype=6, rd=False, timeout=1.0, port=53):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.settimeout(timeout)
-        s.sendto(msg, (addr, port))
+        s.connect((addr, port))
+        s.send(msg)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             data = s.recv(65535)
@@ -381,6 +382,10 @@ def kill_groups(pgids, marker, popens=(), grace=5.0):
         members = group_members(pgids, marker)
         if not members:
             break
+        if sig == signal.SIGTERM:
+            # Only the group leaders (nsd's main process): it stops and reaps
+            # its own children, so none is left orphaned.
+            members = [p for p in members if p in pgids] or members
         for pid in members:
             try:
                 os.kill(pid, sig)
@@ -460,9 +465,10 @@ class Key:
             raise TestbedError("zone %s key %s: role must be csk, ksk or zsk" % (zone, self.name))
         alg = spec.get("algorithm", zone_spec.get("algorithm", 13))
         self.algorithm = ALGORITHMS.get(str(alg).upper(), None) or int(alg)
-        default_bits = 2048 if self.algorithm in RSA_ALGORITHMS else None
-        self.bits = spec.get("bits", zone_spec.get("bits", default_bits)
-                             if self.algorithm in RSA_ALGORITHMS else None)
+        # Key size matters only for RSA; ECDSA and EdDSA sizes are fixed.
+        self.bits = None
+        if self.algorithm in RSA_ALGORITHMS:
+            self.bits = int(spec.get("bits") or zone_spec.get("bits") or 2048)
         self.flags = 256 if self.role == "zsk" else 257
         self.publish = bool(spec.get("publish", True))
         self.sign = bool(spec.get("sign", not extra))
@@ -537,10 +543,19 @@ class Host:
         self.n_live = int(spec.get("addresses", 1))
         self.n_silent = int(spec.get("silent", 0))
         self.n_closed = int(spec.get("closed", 0))
+        # Which kinds of address appear in DNS (A records, glue, hints).
+        self.publish = list(spec.get("publish", ADDRESS_KINDS))
+        if set(self.publish) - set(ADDRESS_KINDS):
+            raise TestbedError("host %s: publish takes %s" % (name, list(ADDRESS_KINDS)))
         self.live, self.silent, self.closed = [], [], []
 
     def all(self):
         return self.live + self.silent + self.closed
+
+    def published(self):
+        """Addresses published in DNS."""
+        kinds = {"addresses": self.live, "silent": self.silent, "closed": self.closed}
+        return [a for k in ADDRESS_KINDS if k in self.publish for a in kinds[k]]
 
 
 class Zone:
@@ -643,7 +658,7 @@ class Testbed:
         if unknown:
             raise TestbedError("scenario: unknown fields %s" % sorted(unknown))
         self._own_dir = workdir is None
-        self.dir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="zonecut-testbed-"))
+        self.dir = os.path.abspath(workdir) if workdir else None
         self.base = base or self.scenario.get("base")
         self.detach = detach
         self.now = int(time.time())
@@ -695,12 +710,18 @@ class Testbed:
             for ov in z.spec.get("overrides", {}).values():
                 for h in ov.get("apex_ns", []):
                     self._host(fqdn(h))
+        for z in self.zones.values():
             for (host, idx) in z.overrides:
                 if host not in z.nameservers:
                     raise TestbedError("zone %s: override for %s, which does not serve it"
                                        % (z.name, host))
+                if idx is not None and idx >= self.hosts[host].n_live:
+                    raise TestbedError("zone %s: override for %s#%d, but that host has %d "
+                                       "listening address(es)"
+                                       % (z.name, host, idx, self.hosts[host].n_live))
+        order = list(self.hosts)
         self.hosts = dict(sorted(self.hosts.items(), key=lambda kv: (
-            kv[0] not in root.nameservers, list(self.hosts).index(kv[0]))))
+            kv[0] not in root.nameservers, order.index(kv[0]))))
 
     def auth_zone(self, name):
         """The scenario zone holding authoritative data for name."""
@@ -767,7 +788,7 @@ class Testbed:
                 out = bad
             return out
         out = []
-        for item in mode:
+        for item in ([mode] if isinstance(mode, str) else mode):
             if " " in str(item).strip():
                 out.append(str(item).strip())        # explicit DS rdata
             else:
@@ -783,18 +804,14 @@ class Testbed:
             return [CDS_DELETE if kind == "cds" else CDNSKEY_DELETE]
         if mode is True or mode == "auto":
             keys = [k for k in z.keys if k.flags == 257 and self._key_state(z, k, spec)[0]]
-        else:
-            keys = []
-            out = []
-            for item in mode:
-                if " " in str(item).strip():
-                    out.append(str(item).strip())
-                else:
-                    keys.append(z.key(item))
-            if out and not keys:
-                return out
-            return out + self._key_rdatas(keys, spec, kind)
-        return self._key_rdatas(keys, spec, kind)
+            return self._key_rdatas(keys, spec, kind)
+        out = []
+        for item in ([mode] if isinstance(mode, str) else mode):
+            if " " in str(item).strip():
+                out.append(str(item).strip())        # explicit rdata
+            else:
+                out += self._key_rdatas([z.key(item)], spec, kind)
+        return out
 
     @staticmethod
     def _key_rdatas(keys, spec, kind):
@@ -822,6 +839,9 @@ class Testbed:
             if not opt:
                 continue
             opt = {} if opt is True else dict(opt)
+            unknown = set(opt) - {"nameservers", "cds", "cdnskey"}
+            if unknown:
+                raise TestbedError("zone %s signal: unknown fields %s" % (z.name, sorted(unknown)))
             hosts = [fqdn(h) for h in opt.get("nameservers", z.nameservers)]
             spec = dict(z.spec)
             for kind in ("cds", "cdnskey"):
@@ -851,6 +871,8 @@ class Testbed:
         ttl = int(spec.get("ttl", z.ttl))
         dnskey_ttl = int(spec.get("dnskey_ttl", ttl))
         apex_ns = [fqdn(h) for h in spec.get("apex_ns", z.nameservers)]
+        if not apex_ns:
+            raise TestbedError("zone %s: no apex NS (nameservers or apex_ns is empty)" % z.name)
         serial = int(spec.get("serial", self.now))
         neg = int(spec.get("negative_ttl", 300))
         recs = [RR(z.name, ttl, "SOA", "%s hostmaster.%s %d 3600 600 86400 %d" % (
@@ -869,10 +891,10 @@ class Testbed:
                 if is_subdomain(h, z.name) and self.auth_zone(h) is not z:
                     glue.add(h)
         for h in sorted(glue):
-            recs += [RR(h, ttl, "A", a) for a in self.hosts[h].all()]
+            recs += [RR(h, ttl, "A", a) for a in self.hosts[h].published()]
         for h in self.hosts.values():
             if self.auth_zone(h.name) is z:
-                recs += [RR(h.name, ttl, "A", a) for a in h.all()]
+                recs += [RR(h.name, ttl, "A", a) for a in h.published()]
         for kind in ("cds", "cdnskey"):
             recs += [RR(z.name, ttl, kind.upper(), r) for r in self._cds_rdatas(z, spec, kind)]
         recs += signals.get(z.name, [])
@@ -967,6 +989,7 @@ class Testbed:
             for k in z.keys:
                 k.generate(keydir)
         signals, self._signal_info = self._signals()
+        shutil.rmtree(os.path.join(self.dir, "zones"), ignore_errors=True)
         for z in self.zones.values():
             zdir = os.path.join(self.dir, "zones", zone_label(z.name))
             os.makedirs(zdir, exist_ok=True)
@@ -1010,7 +1033,7 @@ class Testbed:
             for h in root.nameservers:
                 f.write(".\t3600000\tIN\tNS\t%s\n" % h)
             for h in root.nameservers:
-                for a in self.hosts[h].all():
+                for a in self.hosts[h].published():
                     f.write("%s\t3600000\tIN\tA\t%s\n" % (h, a))
         anchors = ["%s %d IN DS %s" % (".", root.ttl, r) for r in self._ds_rdatas(root)]
         ta = os.path.join(self.dir, "trust-anchor.ds")
@@ -1045,7 +1068,8 @@ class Testbed:
 
     def _write_nsd_conf(self, addr, host, index):
         sdir = os.path.join(self.dir, "servers", addr)
-        os.makedirs(os.path.join(sdir, "xfr"), exist_ok=True)
+        shutil.rmtree(sdir, ignore_errors=True)      # logs of an earlier run
+        os.makedirs(os.path.join(sdir, "xfr"))
         zones = {z.name: z.server_files[addr] for z in self.zones.values()
                  if addr in z.server_files}
         conf = os.path.join(sdir, "nsd.conf")
@@ -1080,6 +1104,7 @@ class Testbed:
             out.close()
         self._popens.append(p)
         self._pgids.add(p.pid)     # new session: pid == process group id
+        self._save()
         return p
 
     def _wait_up(self, timeout):
@@ -1100,6 +1125,10 @@ class Testbed:
                         break
                 if ok:
                     del pending[addr]
+                elif " error: " in tail(srv["log"], 200):
+                    # e.g. a zone file NSD rejects: it keeps running without it.
+                    raise TestbedError("nsd on %s reports errors; log %s:\n%s" % (
+                        addr, srv["log"], tail(srv["log"])))
             if pending and time.monotonic() > deadline:
                 addr, srv = next(iter(pending.items()))
                 raise TestbedError("nsd on %s does not serve %s within %gs; log %s:\n%s" % (
@@ -1109,9 +1138,13 @@ class Testbed:
 
     def start(self, timeout=10.0):
         """Build everything and start the servers; returns self."""
+        if self._pgids or (self.state and self.state.get("running")):
+            raise TestbedError("this testbed is already started")
         for tool in ("ldns-keygen", "ldns-key2ds", "ldns-signzone", "nsd"):
             if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
                 raise TestbedError("%s not found (apt-get install ldnsutils nsd)" % tool)
+        if self.dir is None:
+            self.dir = tempfile.mkdtemp(prefix="zonecut-testbed-")
         os.makedirs(self.dir, exist_ok=True)
         old = os.path.join(self.dir, STATE_FILE)
         if os.path.exists(old):
@@ -1123,9 +1156,13 @@ class Testbed:
         self._allocate()
         if not self.detach:
             atexit.register(self._atexit)
-        self._build()
-        files = self._resolver_files()
+        # A first state file, rewritten at each spawn: "down" works even if
+        # this process dies half-way through start().
+        self.state = {"schema": SCHEMA, "running": True, "dir": self.dir, "base": self.base,
+                      "servers": [], "resolvers": [], "pgids": []}
         try:
+            self._build()
+            files = self._resolver_files()
             silent = [a for h in self.hosts.values() for a in h.silent]
             if silent:
                 ready = os.path.join(self.dir, "blackhole.ready")
@@ -1176,7 +1213,7 @@ class Testbed:
         if self.state:
             self.state["running"] = False
             self._save()
-        if self._own_dir and not os.environ.get("ZONECUT_TESTBED_KEEP"):
+        if self._own_dir and self.dir and not os.environ.get("ZONECUT_TESTBED_KEEP"):
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
@@ -1203,7 +1240,10 @@ class Testbed:
                        for r in self._ds_rdatas(z)],
                 "servers": {a: f for a, f in z.server_files.items()},
                 "variants": z.variants,
-                "cds": z.variants["v0"]["cds"], "cdnskey": z.variants["v0"]["cdnskey"],
+                "cds": ["%s %d IN CDS %s" % (z.name, z.ttl, r)
+                        for r in self._cds_rdatas(z, z.spec, "cds")],
+                "cdnskey": ["%s %d IN CDNSKEY %s" % (z.name, z.ttl, r)
+                            for r in self._cds_rdatas(z, z.spec, "cdnskey")],
                 "signals": self._signal_info.get(z.name, []),
             }
             zones[z.name] = info
@@ -1214,7 +1254,8 @@ class Testbed:
         st = {
             "schema": SCHEMA, "running": True, "dir": self.dir, "base": self.base,
             "created": self.now, "scenario": self.scenario.get("name"),
-            "hosts": {h.name: {"addresses": h.live, "silent": h.silent, "closed": h.closed}
+            "hosts": {h.name: {"addresses": h.live, "silent": h.silent, "closed": h.closed,
+                               "published": h.published()}
                       for h in self.hosts.values()},
             "servers": servers, "resolvers": self.resolvers, "zones": zones,
             "pgids": sorted(self._pgids),
@@ -1280,6 +1321,14 @@ class Testbed:
     def servers_for(self, zone):
         """Addresses where the zone is served."""
         return sorted(self.zone(zone)["servers"])
+
+    def resolver(self):
+        """Address of this testbed's validating resolver (port 53), started
+        on first use."""
+        for r in self.resolvers:
+            if r["port"] == 53:
+                return r["address"]
+        return self.start_resolver()
 
     def start_resolver(self, address=None, port=53, timeout=10.0):
         """Start a validating unbound on this testbed; returns its address.
@@ -1403,15 +1452,21 @@ def main(argv=None):
                 st = json.load(f)
             print(summary(st))
             bad = 0
+            print("state:")
             for s in st["servers"] + st.get("resolvers", []):
-                if s["kind"] != "nsd":
-                    continue
                 alive = bool(group_members({s["pid"]}, st["dir"]))
-                ans = dns_query(s["address"], sorted(s["zones"])[0] if s["zones"] else ".",
-                                timeout=1.0) if alive else None
-                state = "up" if ans else ("not answering" if alive else "down")
+                if s["kind"] == "blackhole":
+                    state = "up" if alive else "down"
+                    label = " ".join(s["addresses"])
+                else:
+                    rd = s["kind"] == "unbound"
+                    qname = sorted(s["zones"])[0] if s.get("zones") else "."
+                    ans = dns_query(s["address"], qname, rd=rd, port=s.get("port", 53),
+                                    timeout=1.0) if alive else None
+                    state = "up" if ans else ("not answering" if alive else "down")
+                    label = s["address"]
                 bad += state != "up"
-                print("  %-15s %s" % (s["address"], state))
+                print("  %-15s %-8s %s" % (label, s["kind"], state))
             return 0 if bad == 0 else 1
     except TestbedError as e:
         sys.stderr.write("testbed: %s\n" % e)
