@@ -28,23 +28,37 @@ struct event_base;
  */
 ZC_PUBLIC ZC_MUSTCHECK int zc_addr_parse(const char *text, uint16_t default_port,
 					 struct sockaddr_storage *ret, socklen_t *ret_len);
-/* zc_addr_to_str() - "192.0.2.1@53" / "2001:db8::1@53" into @buf. 0 or ZC_ELIMIT. */
+/*
+ * zc_addr_to_str() - "192.0.2.1@53" / "2001:db8::1@53" ("fe80::1%eth0@53" with a
+ * scope) into @buf. Returns 0, ZC_ELIMIT (@buf too small) or -EINVAL (not IPv4/IPv6).
+ */
 ZC_PUBLIC int zc_addr_to_str(const struct sockaddr *sa, char *buf, size_t len);
 
 /* --- query engine ------------------------------------------------------ */
 
 struct zc_engine;
 
+/*
+ * Engine options. A field left 0 takes its default, except qps_per_server and
+ * retries, where 0 means "no limit" and "no retries". zc_engine_new() returns
+ * -EINVAL for max_timeout_ms < timeout_ms, edns_bufsize < 512, timeouts above one
+ * hour, qps_per_server above 10^7, tcp_pipeline above 1024 or retries above 100.
+ */
 struct zc_engine_opts {
 	unsigned max_inflight;            /* all servers together; default 1000 */
 	unsigned max_inflight_per_server; /* per server address; default 10 */
-	unsigned qps_per_server;          /* queries/second per server address; 0 = no limit; default 0 */
+	unsigned qps_per_server;          /* queries/second per server address; 0 = no limit;
+					   * default 0. Every datagram and TCP query counts (retries
+					   * too); bursts are at most max(1, qps/100) queries. */
 	unsigned timeout_ms;              /* first attempt; default 1500 */
 	unsigned retries;                 /* further attempts, timeout doubling each time; default 2 */
 	unsigned max_timeout_ms;          /* cap of the back-off; default 8000 */
 	uint16_t edns_bufsize;            /* default 1232 */
 	unsigned tcp_idle_ms;             /* keep an idle TCP connection this long; default 5000 */
-	unsigned max_queue;               /* queries waiting for a slot; default 1000000 */
+	unsigned max_queue;               /* queries waiting for a slot; default 1000000. Queries
+					   * made since the loop last ran count as waiting. */
+	unsigned tcp_pipeline;            /* queries in flight on one TCP connection; more open
+					   * another connection to the same server; default 64 */
 };
 
 /* zc_engine_opts_default() - fills @o with the defaults above. */
@@ -63,10 +77,11 @@ struct zc_answer {
 	const ldns_pkt *pkt;          /* the answer when status is 0; valid during the callback */
 	const uint8_t *wire;          /* its wire form */
 	size_t wire_len;
-	const struct sockaddr *server; /* the address asked */
+	const struct sockaddr *server; /* the address asked; valid during the callback */
+	socklen_t server_len;
 	bool tcp;                     /* the answer came over TCP */
 	bool tc_fallback;             /* a UDP answer had TC and the query was repeated over TCP */
-	unsigned attempts;            /* datagrams/connections tried */
+	unsigned attempts;            /* attempts started (datagrams, TCP queries), all tries */
 	unsigned rtt_ms;              /* of the attempt that answered */
 };
 
@@ -88,8 +103,26 @@ ZC_PUBLIC ZC_MUSTCHECK int zc_engine_new(struct zc_ctx *ctx, struct event_base *
 ZC_PUBLIC void zc_engine_free(struct zc_engine *eng);
 /*
  * zc_engine_query() - asks @server (port included) for @qname/@qtype/class IN.
- * Queues the query when caps are reached. @cb is called exactly once, later,
- * from the loop. Returns 0, -EINVAL, -ENOMEM or ZC_ELIMIT (queue full; @cb not called).
+ * @qname is borrowed (copied into the query). Queues the query when caps are
+ * reached. @cb is called exactly once, later, from the loop. May be called from a
+ * query callback. Returns 0, -EINVAL (bad address, name, flags, or ZC_Q_DNSSEC
+ * with ZC_Q_NOEDNS), -ENOMEM, ZC_ELIMIT (queue full) or ZC_ECANCELED (the engine
+ * is being freed); @cb is not called when the result is not 0.
+ *
+ * Every attempt uses a new random ID, every UDP attempt a new connected socket and
+ * so a new random source port. An answer counts only when its source address and
+ * port, ID and question (name case-insensitively, type, class) match; anything else
+ * is counted in stats.ignored and the query keeps waiting. A TC answer is repeated
+ * over TCP. A query that only saw malformed answers with its ID ends in ZC_EMALF,
+ * one refused (ICMP port unreachable, TCP RST) in ZC_ECONN, a silent one in
+ * ZC_ETIMEOUT; local failures (no socket, no route) end it at once with -errno.
+ *
+ * Over TCP (RFC 7766) connections to a server are kept tcp_idle_ms and reused, with
+ * up to tcp_pipeline queries on each; answers may come in any order. Queries on a
+ * connection the server closes are sent again on a new one (twice at most, without
+ * using a retry). A server that closed a busy connection after N answers gets at
+ * most N queries per connection from then on. What the engine learned about a
+ * server is kept for a minute after its last query.
  */
 ZC_PUBLIC ZC_MUSTCHECK int zc_engine_query(struct zc_engine *eng, const struct sockaddr *server,
 					   socklen_t server_len, const ldns_rdf *qname,
@@ -105,7 +138,9 @@ struct zc_engine_stats {
 	uint64_t tcp_connects;   /* TCP connections opened */
 	uint64_t tc_fallbacks;   /* TC answers repeated over TCP */
 	uint64_t timeouts;       /* attempts that timed out */
-	uint64_t ignored;        /* datagrams dropped (wrong source, id, question, malformed) */
+	uint64_t ignored;        /* datagrams/frames dropped (wrong source, ID, question;
+				  * malformed) */
+	uint64_t tcp_resends;    /* TCP queries sent again after the server closed */
 	unsigned inflight;       /* now */
 	unsigned queued;         /* now */
 	unsigned max_inflight_seen;            /* high-water mark, all servers */

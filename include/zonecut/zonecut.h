@@ -9,6 +9,9 @@
 #include <zonecut/util.h>
 #include <zonecut/dns.h>
 #include <zonecut/net.h>
+#include <zonecut/scan.h>
+#include <zonecut/store.h>
+#include <zonecut/apply.h>
 
 /* zc_version() - the library version string, e.g. "0.1.0". */
 ZC_PUBLIC const char *zc_version(void);

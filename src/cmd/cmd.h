@@ -88,5 +88,7 @@ int out_finish(int code);
 /* Subcommands. */
 int cmd_query(int argc, char **argv);
 extern const struct cmd cmd_query_def;
+int cmd_scan(int argc, char **argv);
+extern const struct cmd cmd_scan_def;
 
 #endif

@@ -32,6 +32,7 @@ static const struct cmd cmd_version_def = {
 };
 
 static const struct cmd *const cmds[] = {
+	&cmd_scan_def,
 	&cmd_query_def,
 	&cmd_help_def,
 	&cmd_version_def,

@@ -1085,7 +1085,10 @@ class Testbed:
                          ("xfrdir", '"%s/xfr"' % sdir), ("logfile", '"%s/nsd.log"' % sdir),
                          ("cookie-secret-file", '"%s/cookiesecrets.txt"' % sdir),
                          ("server-count", "1"), ("verbosity", "1"),
-                         ("hide-version", "yes"), ("refuse-any", "no")):
+                         ("hide-version", "yes"), ("refuse-any", "no"),
+                         # Response rate limiting would drop and truncate the answers
+                         # of load tests from one loopback source: off in a testbed.
+                         ("rrl-ratelimit", "0"), ("rrl-whitelist-ratelimit", "0")):
                 f.write("\t%s: %s\n" % (k, v))
             f.write("remote-control:\n\tcontrol-enable: no\n")
             for name, path in sorted(zones.items()):

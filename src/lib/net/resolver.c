@@ -91,16 +91,18 @@ static int ub_opt_line(struct zc_resolver *res, const char *line)
 
 static int resolver_configure(struct zc_resolver *res, const struct zc_resolver_opts *o)
 {
-	/* Special-use TLDs that unbound answers locally by default; testbeds use them. */
-	static const char *const nodefault[] = { "test. nodefault", "invalid. nodefault",
-						 "local. nodefault", "onion. nodefault" };
+	/*
+	 * Special-use TLDs that unbound answers locally by default; testbeds use them.
+	 * A "local-zone: ... nodefault" set through ub_ctx_set_option() has no effect
+	 * in libunbound 1.17, so the zones are removed instead, after every other
+	 * setting (removing a zone finalizes the context).
+	 */
+	static const char *const local_defaults[] = { "test.", "invalid.", "onion.",
+						      "home.arpa." };
 	int r;
 
 	/* Authoritative servers under test may live on loopback addresses. */
 	r = ub_opt(res, "do-not-query-localhost:", "no");
-	for (size_t i = 0; r == 0 && i < ZC_ARRAY_SIZE(nodefault); i++) {
-		r = ub_opt(res, "local-zone:", nodefault[i]);
-	}
 	if (r == 0 && o->tcp_only) {
 		r = ub_opt(res, "tcp-upstream:", "yes");
 	}
@@ -127,6 +129,14 @@ static int resolver_configure(struct zc_resolver *res, const struct zc_resolver_
 	}
 	for (const char *const *opt = o->options; r == 0 && opt && *opt; opt++) {
 		r = ub_opt_line(res, *opt);
+	}
+	for (size_t i = 0; r == 0 && i < ZC_ARRAY_SIZE(local_defaults); i++) {
+		int u = ub_ctx_zone_remove(res->ub, local_defaults[i]);
+
+		if (u != 0) {
+			zc_log(res->ctx, ZC_LOG_ERR, "resolver set-up failed (%s)", ub_strerror(u));
+			r = ZC_ECONFIG;
+		}
 	}
 	return r;
 }

@@ -1,0 +1,571 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zonecut scan: the parental agent. Reads the delegations (parent zone file or a
+ * list), runs the scan funnel of libzonecut over them, prints one decision per
+ * delegation (table or JSON Lines) and hands accepted changes to --apply.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include <zonecut/scan.h>
+
+#define SCAN_MAX_FORWARD 8
+
+enum apply_mode { APPLY_NONE = 0, APPLY_JSON, APPLY_NSUPDATE, APPLY_UPDATE };
+
+struct scan_args {
+	const char *zone;
+	const char *list;
+	const char *child;
+	const char *trust_anchor;
+	const char *root_hints;
+	const char *forward[SCAN_MAX_FORWARD + 1];
+	size_t n_forward;
+	bool json;
+	bool tcp_only;
+	bool progress;
+	bool no_bootstrap;
+	bool lenient;
+	const char *db;
+	const char *output;
+	const char *parent_primary;
+	const char *tsig;
+	const char *tsig_file;
+	const char *config;
+	enum apply_mode apply;
+	struct zc_scan_opts so;
+	struct zc_engine_opts eo;
+	uint64_t timeout_ms;
+};
+
+static int parse_list_u8(const char *value, uint8_t *out, unsigned max, unsigned *ret_n,
+			 char *err, size_t errlen)
+{
+	char buf[256];
+	unsigned n = 0;
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (char *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		uint32_t v;
+
+		if (n >= max || zc_parse_u32(t, 1, 255, &v) < 0) {
+			snprintf(err, errlen, "'%s' is not a list of numbers 1-255 (at most %u)",
+				 value, max);
+			return -EINVAL;
+		}
+		out[n++] = (uint8_t)v;
+	}
+	if (n == 0) {
+		snprintf(err, errlen, "empty list");
+		return -EINVAL;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static int u32_opt(const char *value, uint32_t min, uint32_t max, unsigned *ret, char *err,
+		   size_t errlen)
+{
+	uint32_t v;
+
+	if (zc_parse_u32(value, min, max, &v) < 0) {
+		snprintf(err, errlen, "'%s' is not a number from %u to %u", value, min, max);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int scan_set(void *state, const struct cmd_opt *o, const char *value, char *err,
+		    size_t errlen)
+{
+	struct scan_args *a = state;
+	const char *n = o->name;
+	struct zc_scan_policy *p = &a->so.policy;
+
+	if (strcmp(n, "zone") == 0) {
+		a->zone = value;
+	} else if (strcmp(n, "list") == 0) {
+		a->list = value;
+	} else if (strcmp(n, "child") == 0) {
+		a->child = value;
+	} else if (strcmp(n, "trust-anchor") == 0) {
+		a->trust_anchor = value;
+	} else if (strcmp(n, "root-hints") == 0) {
+		a->root_hints = value;
+	} else if (strcmp(n, "forward") == 0) {
+		if (a->n_forward >= SCAN_MAX_FORWARD) {
+			snprintf(err, errlen, "at most %d forwarders", SCAN_MAX_FORWARD);
+			return -EINVAL;
+		}
+		a->forward[a->n_forward++] = value;
+	} else if (strcmp(n, "json") == 0) {
+		a->json = true;
+	} else if (strcmp(n, "tcp-only") == 0) {
+		a->tcp_only = true;
+	} else if (strcmp(n, "progress") == 0) {
+		a->progress = true;
+	} else if (strcmp(n, "no-bootstrap") == 0) {
+		p->bootstrap = false;
+	} else if (strcmp(n, "lenient-continuity") == 0) {
+		p->strict_continuity = false;
+	} else if (strcmp(n, "db") == 0) {
+		a->db = value;
+	} else if (strcmp(n, "output") == 0) {
+		a->output = value;
+	} else if (strcmp(n, "parent-primary") == 0) {
+		a->parent_primary = value;
+	} else if (strcmp(n, "tsig") == 0) {
+		a->tsig = value;
+	} else if (strcmp(n, "tsig-file") == 0) {
+		a->tsig_file = value;
+	} else if (strcmp(n, "config") == 0) {
+		a->config = value;
+	} else if (strcmp(n, "algorithms") == 0) {
+		return parse_list_u8(value, p->algorithms, ZC_SCAN_MAX_ALGORITHMS, &p->n_algorithms,
+				     err, errlen);
+	} else if (strcmp(n, "digests") == 0) {
+		return parse_list_u8(value, p->digests, ZC_SCAN_MAX_DIGESTS, &p->n_digests, err,
+				     errlen);
+	} else if (strcmp(n, "cdnskey-digests") == 0) {
+		return parse_list_u8(value, p->cdnskey_digests, ZC_SCAN_MAX_DIGESTS,
+				     &p->n_cdnskey_digests, err, errlen);
+	} else if (strcmp(n, "max-records") == 0) {
+		return u32_opt(value, 1, ZC_DNS_MAX_RRSET, &p->max_records, err, errlen);
+	} else if (strcmp(n, "accept-after-delay") == 0) {
+		uint64_t ms;
+
+		if (zc_parse_duration_ms(value, 3600000, &ms) < 0 || ms > 365ull * 86400000) {
+			snprintf(err, errlen, "'%s' is not a delay (hours, or with a unit: 72h, 3d)",
+				 value);
+			return -EINVAL;
+		}
+		p->accept_after_delay_ms = ms;
+	} else if (strcmp(n, "concurrency") == 0) {
+		return u32_opt(value, 1, 100000, &a->so.concurrency, err, errlen);
+	} else if (strcmp(n, "timeout") == 0) {
+		if (zc_parse_duration_ms(value, 1000, &a->timeout_ms) < 0 || a->timeout_ms == 0 ||
+		    a->timeout_ms > 60000) {
+			snprintf(err, errlen, "'%s' is not a duration from 1ms to 60s", value);
+			return -EINVAL;
+		}
+		a->eo.timeout_ms = (unsigned)a->timeout_ms;
+	} else if (strcmp(n, "retries") == 0) {
+		return u32_opt(value, 0, 10, &a->eo.retries, err, errlen);
+	} else if (strcmp(n, "inflight-per-server") == 0) {
+		return u32_opt(value, 1, 10000, &a->eo.max_inflight_per_server, err, errlen);
+	} else if (strcmp(n, "qps-per-server") == 0) {
+		return u32_opt(value, 0, 1000000, &a->eo.qps_per_server, err, errlen);
+	} else if (strcmp(n, "apply") == 0) {
+		if (strcmp(value, "json") == 0) {
+			a->apply = APPLY_JSON;
+		} else if (strcmp(value, "nsupdate") == 0) {
+			a->apply = APPLY_NSUPDATE;
+		} else if (strcmp(value, "update") == 0) {
+			a->apply = APPLY_UPDATE;
+		} else {
+			snprintf(err, errlen, "'%s' is not one of json, nsupdate, update", value);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static const struct cmd_opt scan_opts[] = {
+	{ "zone", 'z', true, "FILE", "parent zone file: NS, glue and DS of every child", scan_set },
+	{ "list", 'l', true, "FILE", "\"child ns1 ns2 ...\" lines; DS read from DNS", scan_set },
+	{ "child", 0, true, "NAME", "scan this one delegation only", scan_set },
+	{ "json", 'j', false, NULL, "JSON Lines: one object per delegation", scan_set },
+	{ "trust-anchor", 0, true, "FILE", "resolver trust anchor (DS or DNSKEY lines)", scan_set },
+	{ "root-hints", 0, true, "FILE", "resolver root hints", scan_set },
+	{ "forward", 0, true, "ADDR", "resolver forwarder (repeatable)", scan_set },
+	{ "db", 0, true, "FILE", "state store (SQLite)", scan_set },
+	{ "tcp-only", 0, false, NULL, "ask nameservers over TCP only", scan_set },
+	{ "algorithms", 0, true, "LIST", "allowed DNSSEC algorithms (default 8,10,13,14,15,16)",
+	  scan_set },
+	{ "digests", 0, true, "LIST", "allowed DS digest types (default 2,4)", scan_set },
+	{ "cdnskey-digests", 0, true, "LIST", "digests for DS made from CDNSKEY (default 2)",
+	  scan_set },
+	{ "max-records", 0, true, "N", "most CDS or CDNSKEY records accepted (default 8)",
+	  scan_set },
+	{ "no-bootstrap", 0, false, NULL, "never bootstrap unsecured delegations (RFC 9615)",
+	  scan_set },
+	{ "lenient-continuity", 0, false, NULL,
+	  "one algorithm validating DNSKEY suffices (default: all, as dnssec-cds)", scan_set },
+	{ "accept-after-delay", 0, true, "HOURS",
+	  "bootstrap without signals after a stable CDS this long (RFC 8078 3.3; off)", scan_set },
+	{ "concurrency", 'C', true, "N", "delegations in progress at once (default 1000)",
+	  scan_set },
+	{ "timeout", 0, true, "DURATION", "first query timeout (default 1500ms)", scan_set },
+	{ "retries", 0, true, "N", "query retries with doubled timeout (default 2)", scan_set },
+	{ "inflight-per-server", 0, true, "N", "queries in flight per server address (default 10)",
+	  scan_set },
+	{ "qps-per-server", 0, true, "N", "queries per second per server address (0: no limit)",
+	  scan_set },
+	{ "apply", 'a', true, "MODE", "hand changes on: json, nsupdate, update", scan_set },
+	{ "output", 'o', true, "FILE", "where --apply nsupdate writes its script", scan_set },
+	{ "parent-primary", 0, true, "ADDR", "parent primary for --apply update", scan_set },
+	{ "tsig", 0, true, "[ALG:]NAME:SECRET", "TSIG key for --apply update", scan_set },
+	{ "tsig-file", 0, true, "FILE", "TSIG key file (tsig-keygen format)", scan_set },
+	{ "progress", 0, false, NULL, "show progress even when stderr is not a terminal",
+	  scan_set },
+	{ "config", 'c', true, "FILE", "read options from FILE", scan_set, true },
+	{ NULL },
+};
+
+const struct cmd cmd_scan_def = {
+	.name = "scan",
+	.run = cmd_scan,
+	.summary = "the parental agent: CDS/CDNSKEY of children to DS changes",
+	.opts = scan_opts,
+	.usage =
+		"Usage: zonecut scan --zone PARENT_ZONE_FILE [--child NAME] [OPTIONS]\n"
+		"       zonecut scan --list FILE [OPTIONS]\n"
+		"\n"
+		"Reads the delegations of a parent zone and decides, for each child, whether its\n"
+		"DS set must change: CDS/CDNSKEY rollovers (RFC 7344), deletes (RFC 8078) and\n"
+		"authenticated bootstraps of unsigned delegations (RFC 9615), following the\n"
+		"parental agent rules of RFC 9975.\n"
+		"\n"
+		"Every nameserver of the delegation is asked at every one of its addresses; all\n"
+		"answers must agree. A change of a secured delegation must be signed by a key the\n"
+		"current DS set names; a bootstrap needs signed signals under every out-of-child\n"
+		"nameserver (_dsboot.CHILD._signal.NS). The new DS set must validate the child's\n"
+		"DNSKEY set with every algorithm it names, and a signature is never acted upon\n"
+		"twice (replay protection, --db).\n"
+		"\n"
+		"Each delegation ends in exactly one result: no-cds, unchanged, update, delete,\n"
+		"rejected (with reasons) or error (no usable answer). Nothing changes at the\n"
+		"parent without --apply:\n"
+		"  json      only the update/delete decisions as JSON Lines (for an EPP pipeline)\n"
+		"  nsupdate  an nsupdate script on stdout, or in --output FILE\n"
+		"  update    RFC 2136 DNS UPDATE with TSIG to --parent-primary, journaled first,\n"
+		"            applied once, read back afterwards\n"
+		"\n"
+		"Input: --zone takes a zone file whose first record is the parent's SOA, the\n"
+		"records of each child together (as zone writers produce them); glue comes from\n"
+		"it. --list takes \"child ns1 ns2 ...\" lines (ns may carry addresses:\n"
+		"ns1.example.net=192.0.2.1,2001:db8::1); the current DS set is then read\n"
+		"from DNS through the validating resolver.\n"
+		"\n"
+		"Output: a table and a summary by default; --json gives one object per delegation\n"
+		"(schema zonecut.scan.v1: child, result, mode, reasons, ds_old, ds_new,\n"
+		"evidence). Progress is shown on a terminal.\n"
+		"\n"
+		"Exit status: 0 every delegation fine; 1 some rejected or error; 2 bad usage or\n"
+		"input (nothing attempted); 3 operational failure.\n",
+};
+
+struct scan_run {
+	struct scan_args *a;
+	struct zc_progress *progress;
+	uint64_t done;
+	uint64_t counts[ZC_SCAN_RESULT_COUNT];
+	FILE *script;
+	const ldns_rdf *parent;
+	bool write_failed;
+	bool table_header;
+};
+
+static json_t *ds_json(const ldns_rr_list *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && l && i < ldns_rr_list_rr_count(l); i++) {
+		char buf[512];
+
+		if (zc_ds_to_str(ldns_rr_list_rr(l, i), buf, sizeof(buf)) == 0) {
+			json_array_append_new(a, json_string(buf));
+		}
+	}
+	return a;
+}
+
+static json_t *reasons_json(uint32_t reasons)
+{
+	json_t *a = json_array();
+
+	for (int r = 0; a && r < ZC_R_COUNT; r++) {
+		if (reasons & (1u << r)) {
+			json_array_append_new(a, json_string(zc_scan_reason_str(r)));
+		}
+	}
+	return a;
+}
+
+static json_t *decision_json(const struct zc_scan_decision *d)
+{
+	const char *mode = zc_scan_mode_str(d->mode);
+	json_t *o = json_object();
+
+	if (!o) {
+		return NULL;
+	}
+	json_object_set_new(o, "schema", json_string("zonecut.scan.v1"));
+	json_object_set_new(o, "child", json_string(d->child));
+	json_object_set_new(o, "result", json_string(zc_scan_result_str(d->result)));
+	json_object_set_new(o, "mode", mode ? json_string(mode) : json_null());
+	json_object_set_new(o, "reasons", reasons_json(d->reasons));
+	json_object_set_new(o, "ds_old", ds_json(d->ds_old));
+	if (d->ds_new) {
+		json_object_set_new(o, "ds_new", ds_json(d->ds_new));
+	}
+	if (d->inception) {
+		json_object_set_new(o, "inception", json_integer(d->inception));
+	}
+	json_object_set_new(o, "queries", json_integer(d->queries));
+	if (d->evidence) {
+		json_object_set_new(o, "evidence", json_incref(d->evidence));
+	}
+	return o;
+}
+
+static void text_line(struct scan_run *run, const struct zc_scan_decision *d)
+{
+	const char *mode = zc_scan_mode_str(d->mode);
+	char reasons[512] = "";
+	size_t len = 0;
+
+	if (!run->table_header) {
+		printf("%-40s %-10s %-10s %s\n", "CHILD", "RESULT", "MODE", "REASONS / NEW DS");
+		run->table_header = true;
+	}
+	for (int r = 0; r < ZC_R_COUNT; r++) {
+		if (d->reasons & (1u << r)) {
+			len += (size_t)snprintf(reasons + len, len < sizeof(reasons) ?
+							       sizeof(reasons) - len : 0,
+						"%s%s", len ? "," : "", zc_scan_reason_str(r));
+		}
+	}
+	printf("%-40s %-10s %-10s %s\n", d->child, zc_scan_result_str(d->result), mode ? mode : "-",
+	       reasons);
+	if ((d->result == ZC_SCAN_UPDATE) && d->ds_new) {
+		for (size_t i = 0; i < ldns_rr_list_rr_count(d->ds_new); i++) {
+			char buf[512];
+
+			if (zc_ds_to_str(ldns_rr_list_rr(d->ds_new, i), buf, sizeof(buf)) == 0) {
+				printf("%-40s %-10s %-10s DS %s\n", "", "", "", buf);
+			}
+		}
+	}
+}
+
+static bool ds_in(const ldns_rr_list *l, const ldns_rr *ds)
+{
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		if (zc_rdata_equal(ldns_rr_list_rr(l, i), ds)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* nsupdate script for one accepted change: adds before deletes, one send. */
+static void nsupdate_lines(FILE *f, const struct zc_scan_decision *d, const ldns_rdf *parent)
+{
+	char zone[ZC_DNS_MAX_NAME_TEXT] = "";
+
+	if (parent) {
+		zc_name_to_str(parent, zone, sizeof(zone));
+		fprintf(f, "zone %s\n", zone);
+	}
+	for (size_t i = 0; d->ds_new && i < ldns_rr_list_rr_count(d->ds_new); i++) {
+		const ldns_rr *ds = ldns_rr_list_rr(d->ds_new, i);
+		char buf[512];
+
+		if (!ds_in(d->ds_old, ds) && zc_ds_to_str(ds, buf, sizeof(buf)) == 0) {
+			fprintf(f, "update add %s 3600 IN DS %s\n", d->child, buf);
+		}
+	}
+	for (size_t i = 0; d->ds_old && i < ldns_rr_list_rr_count(d->ds_old); i++) {
+		const ldns_rr *ds = ldns_rr_list_rr(d->ds_old, i);
+		char buf[512];
+
+		if (!ds_in(d->ds_new, ds) &&
+		    zc_ds_to_str(ds, buf, sizeof(buf)) == 0) {
+			fprintf(f, "update delete %s IN DS %s\n", d->child, buf);
+		}
+	}
+	fprintf(f, "send\n");
+}
+
+static void on_decision(const struct zc_scan_decision *d, void *ud)
+{
+	struct scan_run *run = ud;
+	struct scan_args *a = run->a;
+	bool change = d->result == ZC_SCAN_UPDATE || d->result == ZC_SCAN_DELETE;
+
+	run->done++;
+	run->counts[d->result]++;
+	zc_progress_update(run->progress, run->done, d->child);
+	if (a->apply == APPLY_NSUPDATE && change) {
+		nsupdate_lines(run->script, d, run->parent);
+	}
+	if (a->json || (a->apply == APPLY_JSON && change)) {
+		if (a->apply == APPLY_JSON && !change) {
+			return;
+		}
+		if (out_json_line(decision_json(d)) < 0) {
+			run->write_failed = true;
+		}
+	} else if (a->apply != APPLY_JSON && !(a->apply == APPLY_NSUPDATE && !a->output)) {
+		text_line(run, d);
+	}
+}
+
+static int load_sources(struct scan_args *a, struct zc_scan_source **ret_src)
+{
+	char err[1024] = "";
+	int r;
+
+	if (a->zone) {
+		r = zc_zone_source_new(a->zone, a->child, ret_src, err, sizeof(err));
+	} else {
+		r = zc_list_source_new(a->list, a->child, ret_src, err, sizeof(err));
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", arg_progname, err[0] ? err : zc_strerror(r));
+		return r == -ENOMEM ? EXIT_OPERATIONAL : EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+	struct scan_args a = { 0 };
+	struct scan_run run = { .a = &a };
+	struct zc_scan_source *src = NULL;
+	struct event_base *base = NULL;
+	struct zc_engine *eng = NULL;
+	struct zc_resolver *res = NULL;
+	struct zc_scan *scan = NULL;
+	struct zc_scan_stats st;
+	int optind_ = 0, r, code = EXIT_OPERATIONAL;
+
+	zc_scan_opts_default(&a.so);
+	zc_engine_opts_default(&a.eo);
+	r = cmd_parse_options(&cmd_scan_def, &a, argc, argv, &optind_);
+	if (r == 1) {
+		return out_finish(EXIT_OK);
+	}
+	if (r) {
+		return r;
+	}
+	if (optind_ < argc) {
+		return cmd_usage_error("scan", "unexpected argument '%s'", argv[optind_]);
+	}
+	if (!a.zone == !a.list) {
+		return cmd_usage_error("scan", "give exactly one of --zone FILE and --list FILE");
+	}
+	if (a.apply == APPLY_NSUPDATE && a.json && !a.output) {
+		return cmd_usage_error("scan", "--apply nsupdate with --json needs --output FILE");
+	}
+	if (a.apply == APPLY_UPDATE) {
+		/* TODO(#3): journaled DNS UPDATE through apply/ (store + updater) */
+		fprintf(stderr, "%s: --apply update is not available yet\n", arg_progname);
+		return EXIT_USAGE;
+	}
+	if (a.tcp_only) {
+		a.so.flags |= ZC_Q_TCP;
+	}
+	r = load_sources(&a, &src);
+	if (r) {
+		return r;
+	}
+	run.parent = zc_zone_source_origin(src);
+	if (a.apply == APPLY_NSUPDATE) {
+		run.script = stdout;
+		if (a.output) {
+			run.script = fopen(a.output, "we");
+			if (!run.script) {
+				fprintf(stderr, "%s: %s: %s\n", arg_progname, a.output, strerror(errno));
+				src->free(src);
+				return EXIT_USAGE;
+			}
+		}
+		if (a.parent_primary) {
+			fprintf(run.script, "server %s\n", a.parent_primary);
+		}
+	}
+	base = event_base_new();
+	if (!base) {
+		goto out;
+	}
+	{
+		struct zc_resolver_opts ro = {
+			.trust_anchor_file = a.trust_anchor,
+			.root_hints = a.root_hints,
+			.forward = a.n_forward ? a.forward : NULL,
+			.tcp_only = a.tcp_only,
+		};
+
+		r = zc_resolver_new(arg_ctx, base, &ro, &res);
+		if (r == ZC_ECONFIG) {
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (r < 0) {
+			goto out;
+		}
+	}
+	if (a.eo.max_inflight < a.so.concurrency * 3) {
+		a.eo.max_inflight = a.so.concurrency * 3;
+	}
+	r = zc_engine_new(arg_ctx, base, &a.eo, &eng);
+	if (r < 0) {
+		goto out;
+	}
+	r = zc_scan_new(arg_ctx, base, eng, res, &a.so, on_decision, &run, &scan);
+	if (r < 0) {
+		goto out;
+	}
+	run.progress = zc_progress_new(stderr, "scan", 0, a.progress);
+	r = zc_scan_run(scan, src);
+	zc_progress_free(run.progress);
+	if (r < 0) {
+		const char *why = src->err(src);
+
+		fprintf(stderr, "%s: scan stopped (%s)\n", arg_progname,
+			why && why[0] ? why : zc_strerror(r));
+		code = r == ZC_EMALF ? EXIT_USAGE : EXIT_OPERATIONAL;
+		goto out;
+	}
+	zc_scan_get_stats(scan, &st);
+	{
+		FILE *sum = (a.json || a.apply != APPLY_NONE) ? stderr : stdout;
+
+		fprintf(sum, "%llu delegations: ", (unsigned long long)st.delegations);
+		for (int i = 0; i < ZC_SCAN_RESULT_COUNT; i++) {
+			fprintf(sum, "%s%llu %s", i ? ", " : "", (unsigned long long)run.counts[i],
+				zc_scan_result_str(i));
+		}
+		fprintf(sum, "; %llu queries\n", (unsigned long long)st.queries);
+	}
+	code = (run.counts[ZC_SCAN_REJECTED] || run.counts[ZC_SCAN_ERROR]) ? EXIT_ATTENTION :
+									     EXIT_OK;
+	if (run.write_failed) {
+		code = EXIT_OPERATIONAL;
+	}
+out:
+	if (run.script && run.script != stdout) {
+		if (fclose(run.script) != 0) {
+			code = EXIT_OPERATIONAL;
+		}
+	}
+	zc_scan_free(scan);
+	zc_engine_free(eng);
+	zc_resolver_free(res);
+	if (base) {
+		event_base_free(base);
+	}
+	if (src) {
+		src->free(src);
+	}
+	return out_finish(code);
+}

@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Delegation sources for the scan, both streaming.
+ *
+ * Zone source: a parent zone file in two passes. The first checks the syntax of
+ * the whole file (so bad input stops everything before any scan starts), finds
+ * the apex (SOA), collects glue addresses and checks that the records of each
+ * child are contiguous. The second yields one delegation at a time: memory grows
+ * with the glue, not with the number of delegations.
+ *
+ * List source: "child ns1[=addr,addr] ns2 ..." lines; DS read from DNS later.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scan/internal.h"
+
+#define GLUE_BUCKETS 65536
+#define INPUT_MAX_LINE 65536
+
+struct glue {
+	ldns_rdf *name;
+	uint32_t hash;
+	uint8_t n;
+	struct {
+		uint8_t family;
+		uint8_t addr[16];
+	} a[ZC_SCAN_MAX_ADDRS];
+	struct glue *next;
+};
+
+/* Open-addressing set of 64-bit name hashes (seen delegations). */
+struct hashset {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+struct zone_source {
+	struct zc_scan_source pub;
+	char *path;
+	FILE *f;
+	ldns_rdf *apex;
+	ldns_rdf *only;
+	struct glue **glue;
+	/* pass 2 state */
+	ldns_rdf *origin;       /* $ORIGIN tracking for ldns */
+	ldns_rdf *prev;
+	uint32_t default_ttl;
+	int line;
+	ldns_rr *held;          /* record that ended the previous group */
+	struct zc_delegation *cur;
+	bool eof;
+	uint64_t seq;
+	char err[512];
+};
+
+struct list_source {
+	struct zc_scan_source pub;
+	char *path;
+	FILE *f;
+	ldns_rdf *only;
+	unsigned line;
+	uint64_t seq;
+	char err[512];
+};
+
+/* --- helpers ----------------------------------------------------------- */
+
+static uint64_t hash64(const ldns_rdf *name)
+{
+	const uint8_t *p = ldns_rdf_data(name);
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < ldns_rdf_size(name); i++) {
+		uint8_t c = p[i];
+
+		if (c >= 'A' && c <= 'Z') {
+			c += 32;
+		}
+		h = (h ^ c) * 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+/* Inserts @h; returns 1 if it was new, 0 if present, -ENOMEM. */
+static int hashset_add(struct hashset *s, uint64_t h)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		uint64_t *v = calloc(cap, sizeof(*v));
+
+		if (!v) {
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < s->cap; i++) {
+			if (s->v[i]) {
+				size_t j = s->v[i] & (cap - 1);
+
+				while (v[j]) {
+					j = (j + 1) & (cap - 1);
+				}
+				v[j] = s->v[i];
+			}
+		}
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	}
+	for (size_t j = h & (s->cap - 1);; j = (j + 1) & (s->cap - 1)) {
+		if (s->v[j] == h) {
+			return 0;
+		}
+		if (!s->v[j]) {
+			s->v[j] = h;
+			s->n++;
+			return 1;
+		}
+	}
+}
+
+static void lower_rdf(ldns_rdf *name)
+{
+	uint8_t *p = ldns_rdf_data(name);
+
+	for (size_t i = 0; i < ldns_rdf_size(name); i++) {
+		if (p[i] >= 'A' && p[i] <= 'Z') {
+			p[i] += 32;
+		}
+	}
+}
+
+static struct glue *glue_find(struct glue **tab, const ldns_rdf *name, uint32_t h)
+{
+	for (struct glue *g = tab[h % GLUE_BUCKETS]; g; g = g->next) {
+		if (g->hash == h && ldns_dname_compare(g->name, name) == 0) {
+			return g;
+		}
+	}
+	return NULL;
+}
+
+static int glue_add(struct glue **tab, const ldns_rr *rr)
+{
+	const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	uint32_t h = (uint32_t)hash64(owner);
+	struct glue *g = glue_find(tab, owner, h);
+	size_t len = rd ? ldns_rdf_size(rd) : 0;
+
+	if (!rd || (len != 4 && len != 16)) {
+		return 0;
+	}
+	if (!g) {
+		g = calloc(1, sizeof(*g));
+		if (!g || !(g->name = ldns_rdf_clone(owner))) {
+			free(g);
+			return -ENOMEM;
+		}
+		lower_rdf(g->name);
+		g->hash = h;
+		g->next = tab[h % GLUE_BUCKETS];
+		tab[h % GLUE_BUCKETS] = g;
+	}
+	if (g->n < ZC_SCAN_MAX_ADDRS) {
+		g->a[g->n].family = len == 4 ? AF_INET : AF_INET6;
+		memcpy(g->a[g->n].addr, ldns_rdf_data(rd), len);
+		g->n++;
+	}
+	return 0;
+}
+
+static void glue_free(struct glue **tab)
+{
+	if (!tab) {
+		return;
+	}
+	for (size_t b = 0; b < GLUE_BUCKETS; b++) {
+		struct glue *g = tab[b];
+
+		while (g) {
+			struct glue *next = g->next;
+
+			ldns_rdf_deep_free(g->name);
+			free(g);
+			g = next;
+		}
+	}
+	free(tab);
+}
+
+static void glue_fill(struct glue **tab, struct zc_scan_ns *ns)
+{
+	uint32_t h = (uint32_t)hash64(ns->name);
+	struct glue *g = glue_find(tab, ns->name, h);
+
+	for (unsigned i = 0; g && i < g->n; i++) {
+		struct sockaddr_storage *ss = &ns->glue[ns->n_glue++];
+
+		memset(ss, 0, sizeof(*ss));
+		if (g->a[i].family == AF_INET) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(53);
+			memcpy(&sin->sin_addr, g->a[i].addr, 4);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(53);
+			memcpy(&sin6->sin6_addr, g->a[i].addr, 16);
+		}
+	}
+}
+
+/* Adds an NS target to @d unless already there. */
+static int deleg_add_ns(struct zc_delegation *d, const ldns_rdf *name)
+{
+	ldns_rdf *copy;
+
+	for (unsigned i = 0; i < d->n_ns; i++) {
+		if (ldns_dname_compare(d->ns[i].name, name) == 0) {
+			return 0;
+		}
+	}
+	if (d->n_ns >= ZC_SCAN_MAX_NS) {
+		d->n_ns_dropped++;
+		return 0;
+	}
+	copy = ldns_rdf_clone(name);
+	if (!copy) {
+		return -ENOMEM;
+	}
+	lower_rdf(copy);
+	d->ns[d->n_ns++].name = copy;
+	return 0;
+}
+
+static struct zc_delegation *deleg_new(const ldns_rdf *child)
+{
+	struct zc_delegation *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		return NULL;
+	}
+	d->child = ldns_rdf_clone(child);
+	d->ds = ldns_rr_list_new();
+	if (!d->child || !d->ds) {
+		zc_delegation_free(d);
+		return NULL;
+	}
+	lower_rdf(d->child);
+	return d;
+}
+
+/* --- zone source ------------------------------------------------------- */
+
+/*
+ * Reads the next record. Returns 1 with *ret_rr, 0 at the end, ZC_EMALF on a
+ * syntax error (message in zs->err).
+ */
+static int zone_read(struct zone_source *zs, ldns_rr **ret_rr)
+{
+	for (;;) {
+		ldns_rr *rr = NULL;
+		ldns_status st;
+
+		if (feof(zs->f)) {
+			return 0;
+		}
+		st = ldns_rr_new_frm_fp_l(&rr, zs->f, &zs->default_ttl, &zs->origin, &zs->prev,
+					  &zs->line);
+		switch (st) {
+		case LDNS_STATUS_OK:
+			*ret_rr = rr;
+			return 1;
+		case LDNS_STATUS_SYNTAX_EMPTY:
+		case LDNS_STATUS_SYNTAX_TTL:
+		case LDNS_STATUS_SYNTAX_ORIGIN:
+			continue;
+		default:
+			if (feof(zs->f) && st == LDNS_STATUS_SYNTAX_ERR) {
+				return 0;
+			}
+			snprintf(zs->err, sizeof(zs->err), "%s:%d: %s", zs->path, zs->line,
+				 st == LDNS_STATUS_SYNTAX_INCLUDE ? "$INCLUDE is not supported" :
+								    ldns_get_errorstr_by_id(st));
+			return ZC_EMALF;
+		}
+	}
+}
+
+static void zone_rewind(struct zone_source *zs)
+{
+	rewind(zs->f);
+	ldns_rdf_deep_free(zs->origin);
+	ldns_rdf_deep_free(zs->prev);
+	zs->origin = NULL;
+	zs->prev = NULL;
+	zs->default_ttl = 3600;
+	zs->line = 0;
+}
+
+/* Pass 1: syntax, apex, glue, contiguity of each child's records. */
+static int zone_pass1(struct zone_source *zs)
+{
+	struct hashset seen = { 0 };
+	ldns_rdf *group = NULL; /* owner of the current NS/DS group */
+	ldns_rr *rr = NULL;
+	int r;
+
+	while ((r = zone_read(zs, &rr)) == 1) {
+		const ldns_rdf *owner = ldns_rr_owner(rr);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+
+		if (!zs->apex) {
+			if (t != LDNS_RR_TYPE_SOA) {
+				snprintf(zs->err, sizeof(zs->err),
+					 "%s:%d: the first record must be the SOA of the parent zone",
+					 zs->path, zs->line);
+				r = ZC_EMALF;
+				goto out;
+			}
+			zs->apex = ldns_rdf_clone(owner);
+			if (!zs->apex) {
+				r = -ENOMEM;
+				goto out;
+			}
+			lower_rdf(zs->apex);
+		}
+		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+			snprintf(zs->err, sizeof(zs->err), "%s:%d: only class IN is supported",
+				 zs->path, zs->line);
+			r = ZC_EMALF;
+			goto out;
+		}
+		if (!zc_name_is_at_or_below(owner, zs->apex)) {
+			snprintf(zs->err, sizeof(zs->err), "%s:%d: record outside the zone", zs->path,
+				 zs->line);
+			r = ZC_EMALF;
+			goto out;
+		}
+		if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
+		    ldns_dname_compare(owner, zs->apex) != 0) {
+			r = glue_add(zs->glue, rr);
+			if (r < 0) {
+				goto out;
+			}
+		}
+		if ((t == LDNS_RR_TYPE_NS || t == LDNS_RR_TYPE_DS) &&
+		    ldns_dname_compare(owner, zs->apex) != 0 &&
+		    (!group || ldns_dname_compare(owner, group) != 0)) {
+			r = hashset_add(&seen, hash64(owner));
+			if (r < 0) {
+				goto out;
+			}
+			if (r == 0) {
+				char name[ZC_DNS_MAX_NAME_TEXT] = "?";
+
+				(void)zc_name_to_str(owner, name, sizeof(name));
+				snprintf(zs->err, sizeof(zs->err),
+					 "%s:%d: the records of '%.300s' are not together (sort the zone "
+					 "by owner, e.g. with ldns-read-zone or named-compilezone)",
+					 zs->path, zs->line, name);
+				r = ZC_EMALF;
+				goto out;
+			}
+			ldns_rdf_deep_free(group);
+			group = ldns_rdf_clone(owner);
+		}
+		ldns_rr_free(rr);
+		rr = NULL;
+	}
+	if (r == 0 && !zs->apex) {
+		snprintf(zs->err, sizeof(zs->err), "%s: no records", zs->path);
+		r = ZC_EMALF;
+	}
+out:
+	ldns_rr_free(rr);
+	ldns_rdf_deep_free(group);
+	free(seen.v);
+	return r;
+}
+
+static const char *zone_err(const struct zc_scan_source *src)
+{
+	return ((const struct zone_source *)src)->err;
+}
+
+/* Finishes the current group: returns it if it is a delegation we want. */
+static struct zc_delegation *zone_flush(struct zone_source *zs)
+{
+	struct zc_delegation *d = zs->cur;
+
+	zs->cur = NULL;
+	if (!d) {
+		return NULL;
+	}
+	if (d->n_ns == 0 || (zs->only && ldns_dname_compare(d->child, zs->only) != 0)) {
+		zc_delegation_free(d);
+		return NULL;
+	}
+	for (unsigned i = 0; i < d->n_ns; i++) {
+		glue_fill(zs->glue, &d->ns[i]);
+	}
+	zc_rrset_canonicalize(d->ds);
+	d->seq = zs->seq++;
+	return d;
+}
+
+static int zone_next(struct zc_scan_source *src, struct zc_delegation **ret)
+{
+	struct zone_source *zs = (struct zone_source *)src;
+
+	for (;;) {
+		ldns_rr *rr = zs->held;
+		const ldns_rdf *owner;
+		ldns_rr_type t;
+		int r;
+
+		zs->held = NULL;
+		if (!rr) {
+			if (zs->eof) {
+				struct zc_delegation *d = zone_flush(zs);
+
+				if (d) {
+					*ret = d;
+					return 0;
+				}
+				return 1;
+			}
+			r = zone_read(zs, &rr);
+			if (r < 0) {
+				return r;
+			}
+			if (r == 0) {
+				zs->eof = true;
+				continue;
+			}
+		}
+		owner = ldns_rr_owner(rr);
+		t = ldns_rr_get_type(rr);
+		if (ldns_dname_compare(owner, zs->apex) == 0 ||
+		    (t != LDNS_RR_TYPE_NS && t != LDNS_RR_TYPE_DS)) {
+			ldns_rr_free(rr);
+			continue;
+		}
+		if (zs->cur && ldns_dname_compare(owner, zs->cur->child) != 0) {
+			if (zs->cur->n_ns && zc_name_is_at_or_below(owner, zs->cur->child)) {
+				ldns_rr_free(rr); /* occluded by the current delegation */
+				continue;
+			}
+			/* a new owner: the current group is complete */
+			zs->held = rr;
+			{
+				struct zc_delegation *d = zone_flush(zs);
+
+				if (d) {
+					*ret = d;
+					return 0;
+				}
+			}
+			continue;
+		}
+		if (!zs->cur) {
+			zs->cur = deleg_new(owner);
+			if (!zs->cur) {
+				ldns_rr_free(rr);
+				return -ENOMEM;
+			}
+		}
+		if (t == LDNS_RR_TYPE_NS) {
+			r = ldns_rr_rdf(rr, 0) ? deleg_add_ns(zs->cur, ldns_rr_rdf(rr, 0)) : 0;
+			ldns_rr_free(rr);
+			if (r < 0) {
+				return r;
+			}
+		} else {
+			ldns_rr_list_push_rr(zs->cur->ds, rr);
+		}
+	}
+}
+
+static void zone_free(struct zc_scan_source *src)
+{
+	struct zone_source *zs = (struct zone_source *)src;
+
+	if (!zs) {
+		return;
+	}
+	if (zs->f) {
+		fclose(zs->f);
+	}
+	glue_free(zs->glue);
+	ldns_rdf_deep_free(zs->apex);
+	ldns_rdf_deep_free(zs->only);
+	ldns_rdf_deep_free(zs->origin);
+	ldns_rdf_deep_free(zs->prev);
+	ldns_rr_free(zs->held);
+	zc_delegation_free(zs->cur);
+	free(zs->path);
+	free(zs);
+}
+
+static int open_input(const char *path, FILE **ret, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	FILE *f;
+
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	*ret = f;
+	return 0;
+}
+
+static int parse_only(const char *only_child, ldns_rdf **ret, char *err, size_t errlen)
+{
+	if (!only_child) {
+		return 0;
+	}
+	if (zc_name_from_str(only_child, ret) < 0) {
+		snprintf(err, errlen, "'%s' is not a domain name", only_child);
+		return ZC_EMALF;
+	}
+	return 0;
+}
+
+int zc_zone_source_new(const char *path, const char *only_child, struct zc_scan_source **ret_src,
+		       char *err, size_t errlen)
+{
+	struct zone_source *zs;
+	int r;
+
+	if (!path || !ret_src) {
+		return -EINVAL;
+	}
+	zs = calloc(1, sizeof(*zs));
+	if (!zs) {
+		return -ENOMEM;
+	}
+	zs->pub.next = zone_next;
+	zs->pub.err = zone_err;
+	zs->pub.free = zone_free;
+	zs->path = strdup(path);
+	zs->glue = calloc(GLUE_BUCKETS, sizeof(*zs->glue));
+	if (!zs->path || !zs->glue) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = parse_only(only_child, &zs->only, err, errlen);
+	if (r < 0) {
+		goto fail;
+	}
+	r = open_input(path, &zs->f, err, errlen);
+	if (r < 0) {
+		goto fail;
+	}
+	zone_rewind(zs);
+	r = zone_pass1(zs);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", zs->err[0] ? zs->err : zc_strerror(r));
+		goto fail;
+	}
+	zone_rewind(zs);
+	*ret_src = &zs->pub;
+	return 0;
+fail:
+	zone_free(&zs->pub);
+	return r;
+}
+
+const ldns_rdf *zc_zone_source_origin(const struct zc_scan_source *src)
+{
+	return src && src->next == zone_next ? ((const struct zone_source *)src)->apex : NULL;
+}
+
+/* --- list source ------------------------------------------------------- */
+
+static const char *list_err(const struct zc_scan_source *src)
+{
+	return ((const struct list_source *)src)->err;
+}
+
+static void list_free(struct zc_scan_source *src)
+{
+	struct list_source *ls = (struct list_source *)src;
+
+	if (!ls) {
+		return;
+	}
+	if (ls->f) {
+		fclose(ls->f);
+	}
+	ldns_rdf_deep_free(ls->only);
+	free(ls->path);
+	free(ls);
+}
+
+/* "ns1.example.net=192.0.2.1,2001:db8::1" */
+static int list_ns(struct list_source *ls, struct zc_delegation *d, char *tok)
+{
+	char *eq = strchr(tok, '=');
+	ldns_rdf *name = NULL;
+	struct zc_scan_ns *ns;
+	int r;
+
+	if (eq) {
+		*eq = '\0';
+	}
+	if (zc_name_from_str(tok, &name) < 0) {
+		snprintf(ls->err, sizeof(ls->err), "%s:%u: '%s' is not a nameserver name", ls->path,
+			 ls->line, tok);
+		return ZC_EMALF;
+	}
+	r = deleg_add_ns(d, name);
+	ldns_rdf_deep_free(name);
+	if (r < 0 || !eq || d->n_ns == 0) {
+		return r;
+	}
+	ns = &d->ns[d->n_ns - 1];
+	for (char *save = NULL, *a = strtok_r(eq + 1, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		socklen_t len;
+
+		if (ns->n_glue >= ZC_SCAN_MAX_ADDRS) {
+			break;
+		}
+		if (zc_addr_parse(a, 53, &ns->glue[ns->n_glue], &len) < 0) {
+			snprintf(ls->err, sizeof(ls->err), "%s:%u: '%s' is not an IP address",
+				 ls->path, ls->line, a);
+			return ZC_EMALF;
+		}
+		ns->n_glue++;
+	}
+	return 0;
+}
+
+static int list_next(struct zc_scan_source *src, struct zc_delegation **ret)
+{
+	struct list_source *ls = (struct list_source *)src;
+	char line[INPUT_MAX_LINE];
+
+	while (fgets(line, sizeof(line), ls->f)) {
+		struct zc_delegation *d = NULL;
+		ldns_rdf *child = NULL;
+		char *save = NULL, *tok, *hash;
+		size_t n = strlen(line);
+		int r;
+
+		ls->line++;
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			snprintf(ls->err, sizeof(ls->err), "%s:%u: line too long", ls->path, ls->line);
+			return ZC_EMALF;
+		}
+		hash = strchr(line, '#');
+		if (hash) {
+			*hash = '\0';
+		}
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok) {
+			continue;
+		}
+		if (zc_name_from_str(tok, &child) < 0) {
+			snprintf(ls->err, sizeof(ls->err), "%s:%u: '%s' is not a domain name",
+				 ls->path, ls->line, tok);
+			return ZC_EMALF;
+		}
+		if (ls->only && ldns_dname_compare(child, ls->only) != 0) {
+			ldns_rdf_deep_free(child);
+			continue;
+		}
+		d = deleg_new(child);
+		ldns_rdf_deep_free(child);
+		if (!d) {
+			return -ENOMEM;
+		}
+		d->ds_from_dns = true;
+		while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+			r = list_ns(ls, d, tok);
+			if (r < 0) {
+				zc_delegation_free(d);
+				return r;
+			}
+		}
+		if (d->n_ns == 0) {
+			snprintf(ls->err, sizeof(ls->err), "%s:%u: no nameserver for the child",
+				 ls->path, ls->line);
+			zc_delegation_free(d);
+			return ZC_EMALF;
+		}
+		d->seq = ls->seq++;
+		*ret = d;
+		return 0;
+	}
+	if (ferror(ls->f)) {
+		snprintf(ls->err, sizeof(ls->err), "%s: read error", ls->path);
+		return -EIO;
+	}
+	return 1;
+}
+
+int zc_list_source_new(const char *path, const char *only_child, struct zc_scan_source **ret_src,
+		       char *err, size_t errlen)
+{
+	struct list_source *ls;
+	int r;
+
+	if (!path || !ret_src) {
+		return -EINVAL;
+	}
+	ls = calloc(1, sizeof(*ls));
+	if (!ls) {
+		return -ENOMEM;
+	}
+	ls->pub.next = list_next;
+	ls->pub.err = list_err;
+	ls->pub.free = list_free;
+	ls->path = strdup(path);
+	if (!ls->path) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = parse_only(only_child, &ls->only, err, errlen);
+	if (r == 0) {
+		r = open_input(path, &ls->f, err, errlen);
+	}
+	if (r < 0) {
+		goto fail;
+	}
+	*ret_src = &ls->pub;
+	return 0;
+fail:
+	list_free(&ls->pub);
+	return r;
+}

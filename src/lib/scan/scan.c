@@ -1,0 +1,988 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scan's state machine, one job per delegation, all on one event loop:
+ *
+ *   J_DS      (--list only) read the current DS set through the validating resolver
+ *   J_ADDR    addresses of every nameserver: glue, else the resolver, cached by host
+ *   J_PROBE   CDS and CDNSKEY at one address; nothing there means nothing to do
+ *   J_FULL    CDS, CDNSKEY and DNSKEY at every address of every nameserver
+ *   J_SIGNAL  (bootstrap only) RFC 9615 signals of every out-of-child nameserver
+ *   then the decision (decide.c) and the caller's callback.
+ *
+ * At most `concurrency` jobs live at once; finished jobs make room for the next
+ * delegation from the source, so memory does not grow with the input.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <string.h>
+#include <time.h>
+
+#include "scan/internal.h"
+
+#define ADDR_CACHE_BUCKETS 16384
+#define ADDR_CACHE_MAX 200000
+#define MAX_TARGETS (ZC_SCAN_MAX_NS * ZC_SCAN_MAX_ADDRS)
+
+enum job_state { J_DS, J_ADDR, J_PROBE, J_FULL, J_SIGNAL, J_DONE };
+
+struct job;
+
+/* A job waiting for a host's addresses. */
+struct addr_waiter {
+	struct job *job;
+	unsigned ns_index;
+	struct addr_waiter *next;
+};
+
+/* Addresses of one nameserver host, shared by every delegation that names it. */
+struct addr_entry {
+	ldns_rdf *name;
+	uint32_t hash;
+	bool ready;
+	bool cached;             /* in the table (else freed once delivered) */
+	unsigned pending;        /* A and AAAA lookups still out */
+	struct sockaddr_storage addrs[ZC_SCAN_MAX_ADDRS];
+	unsigned n_addrs;
+	struct addr_waiter *waiters;
+	struct addr_entry *next; /* hash chain */
+	struct zc_scan *scan;
+};
+
+struct addr_lookup {
+	struct addr_entry *entry;
+	ldns_rr_type type;
+};
+
+/* One query of a job. */
+struct qctx {
+	struct job *job;
+	unsigned target;   /* index into targets / answers */
+	int qtype;         /* enum scan_qtype, or signal index * 2 + type for J_SIGNAL */
+};
+
+struct target {
+	unsigned ns_index;
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+struct job {
+	struct zc_scan *scan;
+	struct zc_delegation *d;
+	enum job_state state;
+	unsigned pending;
+	uint32_t extra_reasons;
+	bool addr_missing[ZC_SCAN_MAX_NS];
+	unsigned ns_addr_pending;
+	struct sockaddr_storage ns_addrs[ZC_SCAN_MAX_NS][ZC_SCAN_MAX_ADDRS];
+	unsigned ns_n_addrs[ZC_SCAN_MAX_NS];
+	struct target targets[MAX_TARGETS];
+	unsigned n_targets;
+	unsigned probe;                 /* target index being probed */
+	struct scan_answer *answers;    /* n_targets of them */
+	struct scan_signal signals[ZC_SCAN_MAX_NS];
+	unsigned n_signals;
+	struct scan_outcome out;
+	unsigned queries;
+	char child[ZC_DNS_MAX_NAME_TEXT];
+	struct job *prev, *next;
+};
+
+struct zc_scan {
+	struct zc_ctx *ctx;
+	struct event_base *base;
+	struct zc_engine *eng;
+	struct zc_resolver *res;
+	struct zc_scan_opts opts;
+	zc_scan_decision_fn cb;
+	void *ud;
+	struct zc_scan_source *src;
+	bool src_done;
+	int src_err;
+	bool refilling;
+	unsigned active;
+	struct job *jobs;
+	struct addr_entry *buckets[ADDR_CACHE_BUCKETS];
+	unsigned n_cached;
+	struct zc_scan_stats stats;
+};
+
+static void job_step(struct job *j);
+static void refill(struct zc_scan *scan);
+
+void zc_scan_opts_default(struct zc_scan_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	zc_scan_policy_default(&o->policy);
+	o->concurrency = 1000;
+}
+
+void zc_delegation_free(struct zc_delegation *d)
+{
+	if (!d) {
+		return;
+	}
+	ldns_rdf_deep_free(d->child);
+	ldns_rr_list_deep_free(d->ds);
+	for (unsigned i = 0; i < d->n_ns; i++) {
+		ldns_rdf_deep_free(d->ns[i].name);
+	}
+	free(d);
+}
+
+int zc_scan_new(struct zc_ctx *ctx, struct event_base *base, struct zc_engine *eng,
+		struct zc_resolver *res, const struct zc_scan_opts *opts, zc_scan_decision_fn cb,
+		void *userdata, struct zc_scan **ret_scan)
+{
+	struct zc_scan *scan;
+
+	if (!base || !eng || !cb || !ret_scan) {
+		return -EINVAL;
+	}
+	scan = calloc(1, sizeof(*scan));
+	if (!scan) {
+		return -ENOMEM;
+	}
+	scan->ctx = ctx;
+	scan->base = base;
+	scan->eng = eng;
+	scan->res = res;
+	if (opts) {
+		scan->opts = *opts;
+	} else {
+		zc_scan_opts_default(&scan->opts);
+	}
+	if (scan->opts.concurrency == 0) {
+		scan->opts.concurrency = 1;
+	}
+	scan->cb = cb;
+	scan->ud = userdata;
+	*ret_scan = scan;
+	return 0;
+}
+
+/* --- the address cache ------------------------------------------------- */
+
+static uint32_t name_hash(const ldns_rdf *name)
+{
+	const uint8_t *p = ldns_rdf_data(name);
+	uint32_t h = 2166136261u; /* FNV-1a over the lower-cased wire form */
+
+	for (size_t i = 0; i < ldns_rdf_size(name); i++) {
+		uint8_t c = p[i];
+
+		if (c >= 'A' && c <= 'Z') {
+			c += 32;
+		}
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static struct addr_entry *cache_find(struct zc_scan *scan, const ldns_rdf *name, uint32_t h)
+{
+	for (struct addr_entry *e = scan->buckets[h % ADDR_CACHE_BUCKETS]; e; e = e->next) {
+		if (e->hash == h && ldns_dname_compare(e->name, name) == 0) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static void entry_free(struct addr_entry *e)
+{
+	ldns_rdf_deep_free(e->name);
+	free(e);
+}
+
+static void job_addr_ready(struct job *j, unsigned ns_index, const struct addr_entry *e)
+{
+	struct zc_scan_ns *ns = &j->d->ns[ns_index];
+	unsigned n = 0;
+
+	(void)ns;
+	for (unsigned i = 0; i < e->n_addrs && n < ZC_SCAN_MAX_ADDRS; i++) {
+		j->ns_addrs[ns_index][n++] = e->addrs[i];
+	}
+	j->ns_n_addrs[ns_index] = n;
+	if (n == 0) {
+		j->addr_missing[ns_index] = true;
+	}
+}
+
+static void entry_deliver(struct addr_entry *e)
+{
+	struct addr_waiter *w = e->waiters;
+
+	e->ready = true;
+	e->waiters = NULL;
+	while (w) {
+		struct addr_waiter *next = w->next;
+		struct job *j = w->job;
+
+		job_addr_ready(j, w->ns_index, e);
+		free(w);
+		if (--j->ns_addr_pending == 0 && j->state == J_ADDR) {
+			job_step(j);
+		}
+		w = next;
+	}
+	if (!e->cached) {
+		entry_free(e);
+	}
+}
+
+static void on_addr(const struct zc_resolved *r, void *ud)
+{
+	struct addr_lookup *l = ud;
+	struct addr_entry *e = l->entry;
+
+	if (r->status == 0 && r->pkt && r->security != ZC_SEC_BOGUS) {
+		const ldns_rr_list *an = ldns_pkt_answer(r->pkt);
+
+		for (size_t i = 0; i < ldns_rr_list_rr_count(an) && e->n_addrs < ZC_SCAN_MAX_ADDRS;
+		     i++) {
+			const ldns_rr *rr = ldns_rr_list_rr(an, i);
+			const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
+			struct sockaddr_storage *ss = &e->addrs[e->n_addrs];
+
+			if (ldns_rr_get_type(rr) != l->type || !rd) {
+				continue;
+			}
+			memset(ss, 0, sizeof(*ss));
+			if (l->type == LDNS_RR_TYPE_A && ldns_rdf_size(rd) == 4) {
+				struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+				sin->sin_family = AF_INET;
+				sin->sin_port = htons(53);
+				memcpy(&sin->sin_addr, ldns_rdf_data(rd), 4);
+				e->n_addrs++;
+			} else if (l->type == LDNS_RR_TYPE_AAAA && ldns_rdf_size(rd) == 16) {
+				struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+				sin6->sin6_family = AF_INET6;
+				sin6->sin6_port = htons(53);
+				memcpy(&sin6->sin6_addr, ldns_rdf_data(rd), 16);
+				e->n_addrs++;
+			}
+		}
+	}
+	free(l);
+	if (--e->pending == 0) {
+		entry_deliver(e);
+	}
+}
+
+/* Starts (or joins) the address lookup of @ns_index; returns true when pending. */
+static bool job_want_addr(struct job *j, unsigned ns_index)
+{
+	struct zc_scan *scan = j->scan;
+	const ldns_rdf *name = j->d->ns[ns_index].name;
+	uint32_t h = name_hash(name);
+	struct addr_entry *e = cache_find(scan, name, h);
+	struct addr_waiter *w;
+	static const ldns_rr_type types[] = { LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA };
+
+	if (e && e->ready) {
+		scan->stats.addr_cache_hits++;
+		job_addr_ready(j, ns_index, e);
+		return false;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		j->addr_missing[ns_index] = true;
+		return false;
+	}
+	w->job = j;
+	w->ns_index = ns_index;
+	if (e) {
+		scan->stats.addr_cache_hits++;
+		w->next = e->waiters;
+		e->waiters = w;
+		return true;
+	}
+	scan->stats.addr_cache_misses++;
+	e = calloc(1, sizeof(*e));
+	if (!e || !scan->res || !(e->name = ldns_rdf_clone(name))) {
+		free(e);
+		free(w);
+		j->addr_missing[ns_index] = true;
+		return false;
+	}
+	e->hash = h;
+	e->scan = scan;
+	e->waiters = w;
+	if (scan->n_cached < ADDR_CACHE_MAX) {
+		e->cached = true;
+		e->next = scan->buckets[h % ADDR_CACHE_BUCKETS];
+		scan->buckets[h % ADDR_CACHE_BUCKETS] = e;
+		scan->n_cached++;
+	}
+	e->pending = 2;
+	for (size_t t = 0; t < 2; t++) {
+		struct addr_lookup *l = calloc(1, sizeof(*l));
+
+		if (l) {
+			l->entry = e;
+			l->type = types[t];
+		}
+		if (!l || zc_resolver_resolve(scan->res, name, types[t], on_addr, l) < 0) {
+			free(l);
+			e->pending--;
+		}
+	}
+	if (e->pending == 0) {
+		/* nothing started: deliver an empty result, but not from inside this job */
+		e->waiters = NULL;
+		free(w);
+		e->ready = true;
+		j->addr_missing[ns_index] = true;
+		if (!e->cached) {
+			entry_free(e);
+		}
+		return false;
+	}
+	return true;
+}
+
+/* --- queries ----------------------------------------------------------- */
+
+static void on_apex_answer(const struct zc_answer *ans, void *ud);
+
+static const ldns_rr_type apex_types[SQ_COUNT] = {
+	LDNS_RR_TYPE_CDS, LDNS_RR_TYPE_CDNSKEY, LDNS_RR_TYPE_DNSKEY,
+};
+
+static void job_query(struct job *j, unsigned target, int qtype)
+{
+	struct qctx *q = calloc(1, sizeof(*q));
+	struct scan_answer *a = &j->answers[target];
+	int r;
+
+	a->asked[qtype] = true;
+	if (!q) {
+		a->status[qtype] = -ENOMEM;
+		return;
+	}
+	q->job = j;
+	q->target = target;
+	q->qtype = qtype;
+	r = zc_engine_query(j->scan->eng, (const struct sockaddr *)&j->targets[target].addr,
+			    j->targets[target].len, j->d->child, apex_types[qtype],
+			    ZC_Q_DNSSEC | (j->scan->opts.flags & ZC_Q_TCP), on_apex_answer, q);
+	if (r < 0) {
+		free(q);
+		a->status[qtype] = r;
+		return;
+	}
+	j->pending++;
+	j->queries++;
+	j->scan->stats.queries++;
+}
+
+static void on_apex_answer(const struct zc_answer *ans, void *ud)
+{
+	struct qctx *q = ud;
+	struct job *j = q->job;
+	struct scan_answer *a = &j->answers[q->target];
+	int t = q->qtype;
+
+	free(q);
+	a->status[t] = ans->status;
+	if (ans->status == 0) {
+		a->rcode[t] = ldns_pkt_get_rcode(ans->pkt);
+		a->aa[t] = ldns_pkt_aa(ans->pkt);
+		a->tcp[t] = ans->tcp;
+		a->rrset[t] = zc_rrset_extract(ldns_pkt_answer(ans->pkt), j->d->child, apex_types[t]);
+		a->rrsig[t] = zc_rrsig_extract(ldns_pkt_answer(ans->pkt), j->d->child, apex_types[t]);
+		if (!a->rrset[t] || !a->rrsig[t]) {
+			a->status[t] = -ENOMEM;
+		} else if (ldns_rr_list_rr_count(a->rrset[t]) > ZC_DNS_MAX_RRSET) {
+			a->status[t] = ZC_EMALF;
+		}
+	}
+	if (--j->pending == 0) {
+		job_step(j);
+	}
+}
+
+/* --- RFC 9615 signals -------------------------------------------------- */
+
+struct sigctx {
+	struct job *job;
+	unsigned idx;
+	unsigned type; /* 0 CDS, 1 CDNSKEY */
+};
+
+static void on_signal(const struct zc_resolved *r, void *ud)
+{
+	struct sigctx *c = ud;
+	struct job *j = c->job;
+	struct scan_signal *s = &j->signals[c->idx];
+	unsigned t = c->type;
+
+	free(c);
+	s->status[t] = r->status;
+	s->rcode[t] = r->rcode;
+	s->security[t] = r->security;
+	if (r->status == 0 && r->pkt) {
+		const ldns_rr_list *an = ldns_pkt_answer(r->pkt);
+
+		s->rrset[t] = zc_rrset_extract(an, NULL, t == 0 ? LDNS_RR_TYPE_CDS :
+								  LDNS_RR_TYPE_CDNSKEY);
+		if (!s->rrset[t]) {
+			s->status[t] = -ENOMEM;
+		}
+		if (r->rcode != LDNS_RCODE_NOERROR && r->rcode != LDNS_RCODE_NXDOMAIN) {
+			s->status[t] = ZC_ERESOLV;
+		}
+	}
+	if (--j->pending == 0) {
+		job_step(j);
+	}
+}
+
+static void job_start_signals(struct job *j)
+{
+	for (unsigned i = 0; i < j->d->n_ns; i++) {
+		struct scan_signal *s = &j->signals[j->n_signals++];
+		const ldns_rdf *ns = j->d->ns[i].name;
+		char text[3 * ZC_DNS_MAX_NAME_TEXT];
+		char child[ZC_DNS_MAX_NAME_TEXT], nstext[ZC_DNS_MAX_NAME_TEXT];
+		ldns_rdf *name = NULL;
+
+		memset(s, 0, sizeof(*s));
+		s->ns_index = i;
+		s->in_child = zc_name_is_at_or_below(ns, j->d->child);
+		if (s->in_child) {
+			continue;
+		}
+		if (zc_name_to_str(j->d->child, child, sizeof(child)) < 0 ||
+		    zc_name_to_str(ns, nstext, sizeof(nstext)) < 0) {
+			s->name_too_long = true;
+			continue;
+		}
+		snprintf(text, sizeof(text), "_dsboot.%s_signal.%s", child, nstext);
+		if (strlen(text) > 254 || zc_name_from_str(text, &name) < 0) {
+			s->name_too_long = true;
+			continue;
+		}
+		for (unsigned t = 0; t < 2; t++) {
+			struct sigctx *c = calloc(1, sizeof(*c));
+
+			if (!c) {
+				s->status[t] = -ENOMEM;
+				continue;
+			}
+			c->job = j;
+			c->idx = j->n_signals - 1;
+			c->type = t;
+			if (!j->scan->res ||
+			    zc_resolver_resolve(j->scan->res, name,
+						t == 0 ? LDNS_RR_TYPE_CDS : LDNS_RR_TYPE_CDNSKEY,
+						on_signal, c) < 0) {
+				free(c);
+				s->status[t] = ZC_ERESOLV;
+				continue;
+			}
+			j->pending++;
+		}
+		ldns_rdf_deep_free(name);
+	}
+}
+
+/* --- evidence ---------------------------------------------------------- */
+
+static json_t *rrs_json(const ldns_rr_list *l, ldns_rr_type type)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && l && i < ldns_rr_list_rr_count(l); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(l, i);
+		char buf[512];
+
+		if (type == LDNS_RR_TYPE_DNSKEY) {
+			snprintf(buf, sizeof(buf), "%u %u tag=%u",
+				 ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), zc_rr_algorithm(rr),
+				 zc_key_tag(rr));
+			json_array_append_new(a, json_string(buf));
+			continue;
+		}
+		if (type == LDNS_RR_TYPE_CDS && zc_ds_to_str(rr, buf, sizeof(buf)) == 0) {
+			json_array_append_new(a, json_string(buf));
+			continue;
+		}
+		{
+			char *s = ldns_rr2str(rr);
+			char *p = s;
+
+			/* owner, TTL, class, type, then the rdata */
+			for (int f = 0; p && f < 4; f++) {
+				p = strchr(p, '\t');
+				p = p ? p + 1 : NULL;
+			}
+			if (p) {
+				size_t n = strlen(p);
+
+				while (n && (p[n - 1] == '\n' || p[n - 1] == ' ')) {
+					p[--n] = '\0';
+				}
+			}
+			json_array_append_new(a, json_string(p ? p : ""));
+			free(s);
+		}
+	}
+	return a;
+}
+
+static json_t *status_json(int status, int rcode, bool aa)
+{
+	char *rc;
+	json_t *o;
+
+	if (status != 0) {
+		return json_pack("{s:s}", "status", zc_strerror(status));
+	}
+	rc = ldns_pkt_rcode2str((ldns_pkt_rcode)rcode);
+	o = json_pack("{s:s,s:s,s:b}", "status", "ok", "rcode", rc ? rc : "?", "aa", aa);
+	free(rc);
+	return o;
+}
+
+static json_t *job_evidence(const struct job *j, unsigned n_answers)
+{
+	json_t *ev = json_object(), *servers = json_array(), *signals = NULL;
+
+	if (!ev || !servers) {
+		json_decref(ev);
+		json_decref(servers);
+		return NULL;
+	}
+	for (unsigned i = 0; i < n_answers; i++) {
+		const struct scan_answer *a = &j->answers[i];
+		char ns[ZC_DNS_MAX_NAME_TEXT] = "", addr[128] = "";
+		json_t *o;
+
+		(void)zc_name_to_str(j->d->ns[a->ns_index].name, ns, sizeof(ns));
+		(void)zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr));
+		o = json_pack("{s:s,s:s}", "ns", ns, "address", addr);
+		if (o && j->out.authenticated && i < ZC_ARRAY_SIZE(j->out.answer_security)) {
+			/* secure: validated through the DS set; insecure: unsecured delegation */
+			json_object_set_new(o, "security",
+					    json_string(zc_security_str(j->out.answer_security[i])));
+		}
+		for (int t = 0; o && t < SQ_COUNT; t++) {
+			json_t *q;
+			char *tn;
+
+			if (!a->asked[t]) {
+				continue;
+			}
+			q = status_json(a->status[t], a->rcode[t], a->aa[t]);
+			if (q && a->status[t] == 0) {
+				json_object_set_new(q, "transport", json_string(a->tcp[t] ? "tcp" : "udp"));
+				json_object_set_new(q, "records", rrs_json(a->rrset[t], apex_types[t]));
+				json_object_set_new(q, "rrsigs",
+						    json_integer((json_int_t)(a->rrsig[t] ?
+						    ldns_rr_list_rr_count(a->rrsig[t]) : 0)));
+			}
+			tn = ldns_rr_type2str(apex_types[t]);
+			json_object_set_new(o, tn ? tn : "?", q);
+			free(tn);
+		}
+		json_array_append_new(servers, o);
+	}
+	json_object_set_new(ev, "servers", servers);
+	json_object_set_new(ev, "ds_source", json_string(j->d->ds_from_dns ? "dns" : "zone"));
+	if (j->n_signals) {
+		signals = json_array();
+		for (unsigned i = 0; signals && i < j->n_signals; i++) {
+			const struct scan_signal *s = &j->signals[i];
+			char ns[ZC_DNS_MAX_NAME_TEXT] = "";
+			json_t *o;
+
+			(void)zc_name_to_str(j->d->ns[s->ns_index].name, ns, sizeof(ns));
+			o = json_pack("{s:s,s:b}", "ns", ns, "in_child", s->in_child);
+			if (o && !s->in_child && !s->name_too_long) {
+				for (int t = 0; t < 2; t++) {
+					json_t *q = status_json(s->status[t], s->rcode[t], true);
+
+					json_object_del(q, "aa");
+					json_object_set_new(q, "security",
+							    json_string(zc_security_str(s->security[t])));
+					json_object_set_new(q, "records",
+							    rrs_json(s->rrset[t], t == 0 ?
+							    LDNS_RR_TYPE_CDS : LDNS_RR_TYPE_CDNSKEY));
+					json_object_set_new(o, t == 0 ? "CDS" : "CDNSKEY", q);
+				}
+			}
+			json_array_append_new(signals, o);
+		}
+		json_object_set_new(ev, "signals", signals);
+	}
+	return ev;
+}
+
+/* --- job life ---------------------------------------------------------- */
+
+static void job_free(struct job *j)
+{
+	struct zc_scan *scan = j->scan;
+
+	if (j->prev) {
+		j->prev->next = j->next;
+	} else {
+		scan->jobs = j->next;
+	}
+	if (j->next) {
+		j->next->prev = j->prev;
+	}
+	if (j->answers) {
+		for (unsigned i = 0; i < j->n_targets; i++) {
+			scan_answer_release(&j->answers[i]);
+		}
+		free(j->answers);
+	}
+	for (unsigned i = 0; i < j->n_signals; i++) {
+		scan_signal_release(&j->signals[i]);
+	}
+	ldns_rr_list_deep_free(j->out.ds_new);
+	zc_delegation_free(j->d);
+	free(j);
+}
+
+static void job_finish(struct job *j, unsigned n_answers)
+{
+	struct zc_scan *scan = j->scan;
+	struct zc_scan_decision dec = {
+		.child = j->child,
+		.seq = j->d->seq,
+		.result = j->out.result,
+		.mode = j->out.mode,
+		.reasons = j->out.reasons | j->extra_reasons,
+		.ds_old = j->d->ds,
+		.ds_new = j->out.ds_new,
+		.inception = j->out.inception,
+		.queries = j->queries,
+	};
+
+	j->state = J_DONE;
+	dec.evidence = job_evidence(j, n_answers);
+	scan->stats.delegations++;
+	scan->stats.results[dec.result]++;
+	scan->cb(&dec, scan->ud);
+	json_decref(dec.evidence);
+	job_free(j);
+	scan->active--;
+	refill(scan);
+}
+
+static void job_fail(struct job *j, uint32_t reasons, unsigned n_answers)
+{
+	memset(&j->out, 0, sizeof(j->out));
+	j->out.result = ZC_SCAN_ERROR;
+	j->out.reasons = reasons;
+	job_finish(j, n_answers);
+}
+
+static void job_collect_targets(struct job *j)
+{
+	for (unsigned i = 0; i < j->d->n_ns; i++) {
+		for (unsigned a = 0; a < j->ns_n_addrs[i] && j->n_targets < MAX_TARGETS; a++) {
+			struct target *t = &j->targets[j->n_targets++];
+			const struct sockaddr_storage *ss = &j->ns_addrs[i][a];
+
+			t->ns_index = i;
+			t->addr = *ss;
+			t->len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+							      sizeof(struct sockaddr_in);
+		}
+	}
+}
+
+static bool probe_empty(const struct scan_answer *a)
+{
+	for (int t = SQ_CDS; t <= SQ_CDNSKEY; t++) {
+		if (a->status[t] != 0 || a->rcode[t] != LDNS_RCODE_NOERROR || !a->aa[t] ||
+		    ldns_rr_list_rr_count(a->rrset[t]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool probe_answered(const struct scan_answer *a)
+{
+	for (int t = SQ_CDS; t <= SQ_CDNSKEY; t++) {
+		if (a->status[t] != 0 || a->rcode[t] != LDNS_RCODE_NOERROR || !a->aa[t]) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void job_decide(struct job *j)
+{
+	struct scan_input in = {
+		.d = j->d,
+		.policy = &j->scan->opts.policy,
+		.answers = j->answers,
+		.n_answers = j->n_targets,
+		.signals = j->signals,
+		.n_signals = j->n_signals,
+		.now = j->scan->opts.now ? j->scan->opts.now : time(NULL),
+	};
+
+	/* TODO(#3): replay state (S10) and accept-after-delay (S7) from the store */
+	if (j->state == J_FULL) {
+		if (scan_prepare(&in, &j->out)) {
+			job_finish(j, j->n_targets);
+			return;
+		}
+		if (j->out.mode == ZC_SCAN_MODE_BOOTSTRAP && j->scan->opts.policy.bootstrap) {
+			j->state = J_SIGNAL;
+			job_start_signals(j);
+			if (j->pending) {
+				return;
+			}
+		}
+	}
+	scan_authenticate(&in, &j->out);
+	job_finish(j, j->n_targets);
+}
+
+static void job_step(struct job *j)
+{
+	switch (j->state) {
+	case J_DS:
+		/* handled by on_ds(); falls to J_ADDR there */
+		break;
+	case J_ADDR:
+		if (j->ns_addr_pending) {
+			return;
+		}
+		job_collect_targets(j);
+		if (j->n_targets == 0) {
+			job_fail(j, 1u << ZC_R_NO_ADDRESS, 0);
+			return;
+		}
+		j->answers = calloc(j->n_targets, sizeof(*j->answers));
+		if (!j->answers) {
+			job_fail(j, 1u << ZC_R_MALFORMED, 0);
+			return;
+		}
+		for (unsigned i = 0; i < j->n_targets; i++) {
+			j->answers[i].ns_index = j->targets[i].ns_index;
+			j->answers[i].addr = j->targets[i].addr;
+			j->answers[i].addr_len = j->targets[i].len;
+		}
+		j->state = J_PROBE;
+		j->probe = 0;
+		job_query(j, 0, SQ_CDS);
+		job_query(j, 0, SQ_CDNSKEY);
+		if (j->pending == 0) {
+			job_fail(j, 1u << ZC_R_UNREACHABLE, 1);
+		}
+		return;
+	case J_PROBE: {
+		struct scan_answer *a = &j->answers[j->probe];
+
+		if (probe_empty(a)) {
+			/* The common case: nothing published at the first server that answers. */
+			memset(&j->out, 0, sizeof(j->out));
+			j->out.result = ZC_SCAN_NO_CDS;
+			job_finish(j, j->probe + 1);
+			return;
+		}
+		if (!probe_answered(a) && j->probe + 1 < j->n_targets) {
+			j->probe++;
+			job_query(j, j->probe, SQ_CDS);
+			job_query(j, j->probe, SQ_CDNSKEY);
+			if (j->pending) {
+				return;
+			}
+		}
+		/* Something is published (or nobody answers): ask everything everywhere. */
+		j->state = J_FULL;
+		for (unsigned i = 0; i < j->n_targets; i++) {
+			for (int t = 0; t < SQ_COUNT; t++) {
+				if (!j->answers[i].asked[t]) {
+					job_query(j, i, t);
+				}
+			}
+		}
+		if (j->pending) {
+			return;
+		}
+		job_decide(j);
+		return;
+	}
+	case J_FULL:
+	case J_SIGNAL:
+		job_decide(j);
+		return;
+	case J_DONE:
+		return;
+	}
+}
+
+static void job_resolve_addrs(struct job *j)
+{
+	j->state = J_ADDR;
+	j->ns_addr_pending = 1; /* held while starting lookups */
+	for (unsigned i = 0; i < j->d->n_ns; i++) {
+		struct zc_scan_ns *ns = &j->d->ns[i];
+
+		if (ns->n_glue) {
+			for (unsigned a = 0; a < ns->n_glue; a++) {
+				j->ns_addrs[i][a] = ns->glue[a];
+			}
+			j->ns_n_addrs[i] = ns->n_glue;
+			continue;
+		}
+		if (job_want_addr(j, i)) {
+			j->ns_addr_pending++;
+		}
+	}
+	if (--j->ns_addr_pending == 0) {
+		job_step(j);
+	}
+}
+
+static void on_ds(const struct zc_resolved *r, void *ud)
+{
+	struct job *j = ud;
+
+	j->pending--;
+	if (r->status != 0 || r->security == ZC_SEC_BOGUS || r->security == ZC_SEC_INDETERMINATE ||
+	    (r->rcode != LDNS_RCODE_NOERROR && r->rcode != LDNS_RCODE_NXDOMAIN)) {
+		job_fail(j, 1u << ZC_R_DS_LOOKUP_FAILED, 0);
+		return;
+	}
+	ldns_rr_list_deep_free(j->d->ds);
+	j->d->ds = zc_rrset_extract(ldns_pkt_answer(r->pkt), j->d->child, LDNS_RR_TYPE_DS);
+	if (!j->d->ds) {
+		job_fail(j, 1u << ZC_R_DS_LOOKUP_FAILED, 0);
+		return;
+	}
+	job_resolve_addrs(j);
+}
+
+static void job_start(struct zc_scan *scan, struct zc_delegation *d)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		zc_delegation_free(d);
+		return;
+	}
+	j->scan = scan;
+	j->d = d;
+	if (zc_name_to_str(d->child, j->child, sizeof(j->child)) < 0) {
+		snprintf(j->child, sizeof(j->child), "?");
+	}
+	j->next = scan->jobs;
+	if (j->next) {
+		j->next->prev = j;
+	}
+	scan->jobs = j;
+	scan->active++;
+	if (!d->ds) {
+		d->ds = ldns_rr_list_new();
+	}
+	if (d->ds_from_dns) {
+		j->state = J_DS;
+		if (!scan->res || zc_resolver_resolve(scan->res, d->child, LDNS_RR_TYPE_DS, on_ds, j) < 0) {
+			job_fail(j, 1u << ZC_R_DS_LOOKUP_FAILED, 0);
+			return;
+		}
+		j->pending++;
+		return;
+	}
+	job_resolve_addrs(j);
+}
+
+/* Keeps `concurrency` jobs running while the source has delegations. */
+static void refill(struct zc_scan *scan)
+{
+	if (scan->refilling) {
+		return;
+	}
+	scan->refilling = true;
+	while (!scan->src_done && scan->active < scan->opts.concurrency) {
+		struct zc_delegation *d = NULL;
+		int r = scan->src->next(scan->src, &d);
+
+		if (r != 0) {
+			scan->src_done = true;
+			if (r < 0) {
+				scan->src_err = r;
+			}
+			break;
+		}
+		job_start(scan, d);
+	}
+	scan->refilling = false;
+	if (scan->src_done && scan->active == 0) {
+		event_base_loopbreak(scan->base);
+	}
+}
+
+int zc_scan_run(struct zc_scan *scan, struct zc_scan_source *src)
+{
+	if (!scan || !src) {
+		return -EINVAL;
+	}
+	scan->src = src;
+	scan->src_done = false;
+	scan->src_err = 0;
+	refill(scan);
+	while (!(scan->src_done && scan->active == 0)) {
+		int r = event_base_dispatch(scan->base);
+
+		if (r < 0) {
+			return -EIO;
+		}
+		if (r == 1 && scan->active > 0) {
+			/* no events left but jobs unfinished: a bug, never wait forever */
+			zc_log(scan->ctx, ZC_LOG_ERR, "scan stalled with %u delegations in progress",
+			       scan->active);
+			return -EIO;
+		}
+		refill(scan);
+	}
+	scan->src = NULL;
+	return scan->src_err;
+}
+
+void zc_scan_get_stats(const struct zc_scan *scan, struct zc_scan_stats *ret)
+{
+	*ret = scan->stats;
+}
+
+void zc_scan_free(struct zc_scan *scan)
+{
+	if (!scan) {
+		return;
+	}
+	while (scan->jobs) {
+		job_free(scan->jobs);
+	}
+	for (size_t b = 0; b < ADDR_CACHE_BUCKETS; b++) {
+		struct addr_entry *e = scan->buckets[b];
+
+		while (e) {
+			struct addr_entry *next = e->next;
+
+			while (e->waiters) {
+				struct addr_waiter *w = e->waiters;
+
+				e->waiters = w->next;
+				free(w);
+			}
+			entry_free(e);
+			e = next;
+		}
+	}
+	free(scan);
+}

@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: MIT
+#
+# Hostile and observing network peers for system tests, on loopback only: a
+# counting/delaying UDP proxy in front of a real server (to watch politeness from
+# the server side) and a spoofing server that answers with wrong IDs, questions
+# and source ports before (optionally) the right answer.
+
+import socket
+import struct
+import threading
+import time
+
+
+def free_loopback_addr(port=53, start=200):
+    """A 127.X.Y.1 address on which nothing listens on UDP @port."""
+    import random
+    for _ in range(200):
+        addr = "127.%d.%d.%d" % (random.randint(start, 254), random.randint(1, 254),
+                                 random.randint(1, 254))
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((addr, port))
+            return addr
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free loopback address")
+
+
+def parse_question(msg):
+    """(id, qname_wire, qtype, qclass, end_offset) of a query message."""
+    qid = struct.unpack("!H", msg[:2])[0]
+    i = 12
+    while msg[i] != 0:
+        i += 1 + msg[i]
+    i += 1
+    qtype, qclass = struct.unpack("!HH", msg[i:i + 4])
+    return qid, msg[12:i], qtype, qclass, i + 4
+
+
+def make_answer(query, qid=None, qname=None, a_addr="192.0.2.99", ttl=60):
+    """A minimal authoritative answer with one A record for the query's question."""
+    oid, oname, qtype, qclass, end = parse_question(query)
+    qid = oid if qid is None else qid
+    qname = oname if qname is None else qname
+    hdr = struct.pack("!HHHHHH", qid, 0x8400, 1, 1, 0, 0)
+    question = qname + struct.pack("!HH", 1, 1)
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, ttl, 4) + socket.inet_aton(a_addr)
+    return hdr + question + rr
+
+
+class SpoofingServer:
+    """Answers each query first with forgeries (wrong ID, wrong question, wrong
+    source port), then, unless honest=False, with the real answer after @delay."""
+
+    def __init__(self, addr, port=53, honest=True, delay=0.2):
+        self.addr, self.port, self.honest, self.delay = addr, port, honest, delay
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, port))
+        self.other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.other.bind((addr, 0))  # same address, another port
+        self.sock.settimeout(0.2)
+        self.queries = 0
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop_flag:
+            try:
+                q, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.queries += 1
+            qid = parse_question(q)[0]
+            other_name = b"\x05other\x07example\x00"
+            self.sock.sendto(make_answer(q, qid=(qid + 1) & 0xFFFF, a_addr="192.0.2.66"), peer)
+            self.sock.sendto(make_answer(q, qname=other_name, a_addr="192.0.2.67"), peer)
+            self.other.sendto(make_answer(q, a_addr="192.0.2.68"), peer)
+            self.sock.sendto(b"\x00\x01garbage", peer)
+            if self.honest:
+                time.sleep(self.delay)
+                self.sock.sendto(make_answer(q, a_addr="192.0.2.99"), peer)
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+        self.other.close()
+
+
+class CountingProxy:
+    """A UDP proxy in front of a real server that holds each answer for @hold
+    seconds and records, as the server side sees it, how many queries were
+    outstanding at once and how many arrived in each second."""
+
+    def __init__(self, addr, upstream, port=53, hold=0.02):
+        self.addr, self.upstream, self.hold = addr, upstream, hold
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, port))
+        self.sock.settimeout(0.1)
+        self.lock = threading.Lock()
+        self.outstanding = 0
+        self.max_outstanding = 0
+        self.received = 0
+        self.arrivals = []
+        self.stop_flag = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _forward(self, q, peer):
+        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        up.settimeout(2)
+        done = False
+        try:
+            up.sendto(q, self.upstream)
+            ans, _ = up.recvfrom(65535)
+            time.sleep(self.hold)
+            # the query stops being outstanding when its answer leaves, not later
+            with self.lock:
+                self.outstanding -= 1
+                done = True
+            self.sock.sendto(ans, peer)
+        except OSError:
+            pass
+        finally:
+            up.close()
+            if not done:
+                with self.lock:
+                    self.outstanding -= 1
+
+    def _run(self):
+        while not self.stop_flag:
+            try:
+                q, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.received += 1
+                self.outstanding += 1
+                self.max_outstanding = max(self.max_outstanding, self.outstanding)
+                self.arrivals.append(time.monotonic())
+            threading.Thread(target=self._forward, args=(q, peer), daemon=True).start()
+
+    def close(self):
+        self.stop_flag = True
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+    def max_in_window(self, window=1.0):
+        """The largest number of queries that arrived within any @window seconds."""
+        with self.lock:
+            t = sorted(self.arrivals)
+        best, j = 0, 0
+        for i in range(len(t)):
+            while t[i] - t[j] > window:
+                j += 1
+            best = max(best, i - j + 1)
+        return best

@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: MIT
+#
+# `zonecut scan`, unsecured delegations: authenticated bootstrapping (RFC 9615,
+# SPECS.md S6) against the scan-bootstrap testbed. The parent zone file is written
+# here (no DS for any child); signals are looked up through zonecut's own
+# validating resolver pointed at the testbed root.
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scanutil import (TRANSPORT_REASONS, expect, fqdn, key_ds, scan,  # noqa: E402
+                      server_entries, write_parent_zone)
+
+CHILDREN = [
+    "boot-ok.example.", "boot-cdnskey.example.", "boot-multi.example.",
+    "boot-half.example.", "boot-missing.example.", "boot-mismatch.example.",
+    "boot-insecure.example.", "boot-island.example.", "boot-inside.example.",
+    "boot-unsigned.example.", "boot-nocds.example.",
+]
+
+
+@pytest.fixture(scope="module")
+def tb(testbed):
+    return testbed("scan-bootstrap")
+
+
+@pytest.fixture(scope="module")
+def zonefile(tb, tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("scan-bootstrap") / "example.zone")
+    return write_parent_zone(path, tb, "example.", CHILDREN, ds={c: [] for c in CHILDREN})
+
+
+@pytest.fixture(scope="module")
+def full(zonecut, tb, zonefile):
+    """One scan of every child; the tests below read their decision from it."""
+    return scan(zonecut, tb, "--zone", zonefile)
+
+
+def test_every_child_decided_once_exit_1(full):
+    assert sorted(full.by_child) == sorted(CHILDREN), full.describe()
+    # some are rejected: exit status 1
+    assert full.rc == 1, full.describe()
+    for d in full.decisions:
+        assert d["ds_old"] == [], d
+
+
+@pytest.mark.parametrize("child", ["boot-ok.example.", "boot-multi.example."])
+def test_bootstrap_accepted(full, tb, child):
+    d = expect(full, child, "update", [], mode="bootstrap", ds_new=[key_ds(tb, child, "csk")])
+    # every nameserver was asked, and the signal under each was found secure
+    asked = {ns for ns, _ in server_entries(d)}
+    assert asked == set(tb.zone(child)["parent_ns"]), d["evidence"]
+    # the signal under every (out-of-child) nameserver was looked up, and secure
+    signals = {fqdn(s["ns"]): s for s in d["evidence"]["signals"]}
+    assert set(signals) == set(tb.zone(child)["parent_ns"]), d["evidence"]
+    for s in signals.values():
+        for t in ("CDS", "CDNSKEY"):
+            assert s[t]["security"] == "secure", s
+
+
+def test_bootstrap_cdnskey_only(full, tb):
+    # No CDS anywhere: the parent computes the DS (SHA-256) from the CDNSKEY.
+    expect(full, "boot-cdnskey.example.", "update", [], mode="bootstrap",
+           ds_new=[key_ds(tb, "boot-cdnskey.example.", "csk")])
+
+
+def test_bootstrap_in_child_ns_skipped(full, tb):
+    # ns1.boot-half.example. is inside the child: skipped; ns1.provider.test. signs.
+    expect(full, "boot-half.example.", "update", [], mode="bootstrap",
+           ds_new=[key_ds(tb, "boot-half.example.", "csk")])
+
+
+@pytest.mark.parametrize("child,reason", [
+    ("boot-missing.example.", "bootstrap-signal-missing"),
+    ("boot-mismatch.example.", "bootstrap-signal-mismatch"),
+    ("boot-insecure.example.", "bootstrap-signal-insecure"),   # signal zone unsigned
+    ("boot-island.example.", "bootstrap-signal-insecure"),     # signed, no DS in test.
+    ("boot-inside.example.", "bootstrap-no-out-of-child-ns"),
+    ("boot-unsigned.example.", "breaks-chain"),
+])
+def test_bootstrap_rejected(full, child, reason):
+    d = expect(full, child, "rejected")
+    assert reason in d["reasons"], d
+    # nothing is wrong with the transport: every server answered
+    assert not set(d["reasons"]) & TRANSPORT_REASONS, d
+
+
+def test_bootstrap_signal_missing_names_only_that(full):
+    d = full["boot-missing.example."]
+    assert set(d["reasons"]) == {"bootstrap-signal-missing"}, d
+
+
+def test_bootstrap_signal_mismatch_names_only_that(full):
+    d = full["boot-mismatch.example."]
+    assert set(d["reasons"]) == {"bootstrap-signal-mismatch"}, d
+
+
+def test_bootstrap_nothing_published(full):
+    expect(full, "boot-nocds.example.", "no-cds", [])
+
+
+def test_child_filter(zonecut, tb, zonefile):
+    run = scan(zonecut, tb, "--zone", zonefile, "--child", "BOOT-OK.example")
+    assert list(run.by_child) == ["boot-ok.example."], run.describe()
+    assert run.rc == 0, run.describe()
+    expect(run, "boot-ok.example.", "update", [], mode="bootstrap",
+           ds_new=[key_ds(tb, "boot-ok.example.", "csk")])
+
+
+def test_list_mode_bootstrap(zonecut, tb, tmp_path):
+    # --list: the current DS set (none: example. proves there is no DS) is read
+    # from DNS through the validating resolver.
+    lst = tmp_path / "children.list"
+    lst.write_text("# child nameservers\nboot-ok.example. ns1.provider.test. ns2.provider.test.\n"
+                   "boot-missing.example ns1.provider.test. ns2.provider.test.\n")
+    run = scan(zonecut, tb, "--list", str(lst))
+    assert sorted(run.by_child) == ["boot-missing.example.", "boot-ok.example."], run.describe()
+    d = expect(run, "boot-ok.example.", "update", [], mode="bootstrap",
+               ds_new=[key_ds(tb, "boot-ok.example.", "csk")])
+    assert d["ds_old"] == []
+    assert d["evidence"]["ds_source"] == "dns", d["evidence"]
+    d = expect(run, "boot-missing.example.", "rejected")
+    assert "bootstrap-signal-missing" in d["reasons"], d
+    assert run.rc == 1, run.describe()
+
+
+def test_no_bootstrap_policy(zonecut, tb, zonefile):
+    run = scan(zonecut, tb, "--zone", zonefile, "--child", "boot-ok.example.",
+               "--no-bootstrap")
+    d = run["boot-ok.example."]
+    assert d["result"] in ("rejected",), run.describe()
+    assert "bootstrap-disabled" in d["reasons"], d
+
+
+def test_apply_json_bootstrap(zonecut, tb, zonefile):
+    # --apply json: only update/delete decisions on stdout
+    run = scan(zonecut, tb, "--zone", zonefile, "--apply", "json", json_out=False)
+    run.parse_json()
+    assert sorted(run.by_child) == sorted(["boot-ok.example.", "boot-cdnskey.example.",
+                                           "boot-multi.example.", "boot-half.example."]), \
+        run.describe()
+    for d in run.decisions:
+        assert d["result"] == "update" and d["mode"] == "bootstrap", d
+        assert d["ds_new"] == [key_ds(tb, d["child"], "csk")], d
+    assert fqdn("boot-ok.example") in run.by_child
