@@ -142,6 +142,7 @@ enum zc_scan_reason {
 	ZC_R_BOOTSTRAP_DISABLED,
 	ZC_R_DS_LOOKUP_FAILED,   /* --list: the current DS set could not be read securely */
 	ZC_R_NO_ADDRESS,         /* a nameserver host has no address */
+	ZC_R_STORE_FAILED,       /* the state store could not be read: replay unknown */
 	ZC_R_COUNT
 };
 ZC_PUBLIC const char *zc_scan_reason_str(enum zc_scan_reason r);
@@ -173,7 +174,10 @@ struct zc_scan_opts {
 	unsigned flags;         /* ZC_Q_TCP for TCP-only */
 	time_t now;             /* validation time; 0 = the clock */
 	struct zc_store *store; /* replay protection and delay observations; may be NULL */
-	bool record;            /* write the replay/delay state for accepted changes */
+	bool record;            /* record accepted changes as applied (S10 state), for
+				   --apply json/nsupdate; the journal does it for update */
+	bool probe_all;         /* ask CDS/CDNSKEY at every address even when the first
+				   has none (full S4 check for every delegation; more queries) */
 };
 
 ZC_PUBLIC void zc_scan_opts_default(struct zc_scan_opts *o);

@@ -11,8 +11,12 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include "cmd.h"
+#include <zonecut/apply.h>
 #include <zonecut/scan.h>
+#include <zonecut/store.h>
 
 #define SCAN_MAX_FORWARD 8
 
@@ -37,6 +41,7 @@ struct scan_args {
 	const char *tsig;
 	const char *tsig_file;
 	const char *config;
+	const char *parent;
 	enum apply_mode apply;
 	struct zc_scan_opts so;
 	struct zc_engine_opts eo;
@@ -111,6 +116,8 @@ static int scan_set(void *state, const struct cmd_opt *o, const char *value, cha
 		a->tcp_only = true;
 	} else if (strcmp(n, "progress") == 0) {
 		a->progress = true;
+	} else if (strcmp(n, "thorough") == 0) {
+		a->so.probe_all = true;
 	} else if (strcmp(n, "no-bootstrap") == 0) {
 		p->bootstrap = false;
 	} else if (strcmp(n, "lenient-continuity") == 0) {
@@ -127,6 +134,8 @@ static int scan_set(void *state, const struct cmd_opt *o, const char *value, cha
 		a->tsig_file = value;
 	} else if (strcmp(n, "config") == 0) {
 		a->config = value;
+	} else if (strcmp(n, "parent") == 0) {
+		a->parent = value;
 	} else if (strcmp(n, "algorithms") == 0) {
 		return parse_list_u8(value, p->algorithms, ZC_SCAN_MAX_ALGORITHMS, &p->n_algorithms,
 				     err, errlen);
@@ -187,6 +196,8 @@ static const struct cmd_opt scan_opts[] = {
 	{ "forward", 0, true, "ADDR", "resolver forwarder (repeatable)", scan_set },
 	{ "db", 0, true, "FILE", "state store (SQLite)", scan_set },
 	{ "tcp-only", 0, false, NULL, "ask nameservers over TCP only", scan_set },
+	{ "thorough", 0, false, NULL,
+	  "ask every address even when the first publishes nothing (more queries)", scan_set },
 	{ "algorithms", 0, true, "LIST", "allowed DNSSEC algorithms (default 8,10,13,14,15,16)",
 	  scan_set },
 	{ "digests", 0, true, "LIST", "allowed DS digest types (default 2,4)", scan_set },
@@ -210,6 +221,8 @@ static const struct cmd_opt scan_opts[] = {
 	  scan_set },
 	{ "apply", 'a', true, "MODE", "hand changes on: json, nsupdate, update", scan_set },
 	{ "output", 'o', true, "FILE", "where --apply nsupdate writes its script", scan_set },
+	{ "parent", 0, true, "ZONE", "parent zone name (--list; default: the child minus a label)",
+	  scan_set },
 	{ "parent-primary", 0, true, "ADDR", "parent primary for --apply update", scan_set },
 	{ "tsig", 0, true, "[ALG:]NAME:SECRET", "TSIG key for --apply update", scan_set },
 	{ "tsig-file", 0, true, "FILE", "TSIG key file (tsig-keygen format)", scan_set },
@@ -233,15 +246,20 @@ const struct cmd cmd_scan_def = {
 		"authenticated bootstraps of unsigned delegations (RFC 9615), following the\n"
 		"parental agent rules of RFC 9975.\n"
 		"\n"
-		"Every nameserver of the delegation is asked at every one of its addresses; all\n"
-		"answers must agree. A change of a secured delegation must be signed by a key the\n"
-		"current DS set names; a bootstrap needs signed signals under every out-of-child\n"
-		"nameserver (_dsboot.CHILD._signal.NS). The new DS set must validate the child's\n"
-		"DNSKEY set with every algorithm it names, and a signature is never acted upon\n"
-		"twice (replay protection, --db).\n"
+		"First CDS and CDNSKEY are asked at one address (nameservers in the parent's\n"
+		"order, addresses sorted): nothing there means no-cds, the common case. When\n"
+		"something is published (or with --thorough, always), every nameserver is asked\n"
+		"at every one of its addresses, and all answers must agree; a server that fails\n"
+		"then makes the result error (retry later), never a change.\n"
+		"\n"
+		"A change of a secured delegation must be signed by a key the current DS set\n"
+		"names; a bootstrap needs signed signals under every out-of-child nameserver\n"
+		"(_dsboot.CHILD._signal.NS). The new DS set must validate the child's DNSKEY set\n"
+		"with every algorithm it names, and a signature is never acted upon twice\n"
+		"(replay protection, kept in the --db state store).\n"
 		"\n"
 		"Each delegation ends in exactly one result: no-cds, unchanged, update, delete,\n"
-		"rejected (with reasons) or error (no usable answer). Nothing changes at the\n"
+		"rejected (with reasons) or error (could not finish). Nothing changes at the\n"
 		"parent without --apply:\n"
 		"  json      only the update/delete decisions as JSON Lines (for an EPP pipeline)\n"
 		"  nsupdate  an nsupdate script on stdout, or in --output FILE\n"
@@ -262,16 +280,52 @@ const struct cmd cmd_scan_def = {
 		"input (nothing attempted); 3 operational failure.\n",
 };
 
+/* An accepted change kept for --apply update until the scan is over. */
+struct pending_change {
+	char *child;
+	ldns_rr_list *ds_old, *ds_new;
+	enum zc_change_mode mode;
+	uint32_t inception;
+	json_t *decision; /* printed once applied (with --json) */
+};
+
 struct scan_run {
 	struct scan_args *a;
 	struct zc_progress *progress;
 	uint64_t done;
 	uint64_t counts[ZC_SCAN_RESULT_COUNT];
 	FILE *script;
-	const ldns_rdf *parent;
+	char parent[ZC_DNS_MAX_NAME_TEXT]; /* from the zone file; "" for --list */
+	struct pending_change *changes;
+	size_t n_changes;
+	unsigned apply_failed;
 	bool write_failed;
 	bool table_header;
 };
+
+static enum zc_change_mode change_mode(const struct zc_scan_decision *d)
+{
+	if (d->result == ZC_SCAN_DELETE) {
+		return ZC_CHANGE_DELETE;
+	}
+	return d->mode == ZC_SCAN_MODE_BOOTSTRAP ? ZC_CHANGE_BOOTSTRAP : ZC_CHANGE_ROLLOVER;
+}
+
+/* The parent zone of @child: the zone file's apex, --parent, or the child minus a label. */
+static const char *parent_of(const struct scan_run *run, const char *child, char *buf, size_t len)
+{
+	const char *dot;
+
+	if (run->parent[0]) {
+		return run->parent;
+	}
+	if (run->a->parent) {
+		return run->a->parent;
+	}
+	dot = strchr(child, '.');
+	snprintf(buf, len, "%s", dot && dot[1] ? dot + 1 : ".");
+	return buf;
+}
 
 static json_t *ds_json(const ldns_rr_list *l)
 {
@@ -356,43 +410,31 @@ static void text_line(struct scan_run *run, const struct zc_scan_decision *d)
 	}
 }
 
-static bool ds_in(const ldns_rr_list *l, const ldns_rr *ds)
+static int keep_change(struct scan_run *run, const struct zc_scan_decision *d, json_t *decision)
 {
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
-		if (zc_rdata_equal(ldns_rr_list_rr(l, i), ds)) {
-			return true;
-		}
-	}
-	return false;
-}
+	struct pending_change *v, *c;
 
-/* nsupdate script for one accepted change: adds before deletes, one send. */
-static void nsupdate_lines(FILE *f, const struct zc_scan_decision *d, const ldns_rdf *parent)
-{
-	char zone[ZC_DNS_MAX_NAME_TEXT] = "";
-
-	if (parent) {
-		zc_name_to_str(parent, zone, sizeof(zone));
-		fprintf(f, "zone %s\n", zone);
+	v = realloc(run->changes, (run->n_changes + 1) * sizeof(*v));
+	if (!v) {
+		return -ENOMEM;
 	}
-	for (size_t i = 0; d->ds_new && i < ldns_rr_list_rr_count(d->ds_new); i++) {
-		const ldns_rr *ds = ldns_rr_list_rr(d->ds_new, i);
-		char buf[512];
-
-		if (!ds_in(d->ds_old, ds) && zc_ds_to_str(ds, buf, sizeof(buf)) == 0) {
-			fprintf(f, "update add %s 3600 IN DS %s\n", d->child, buf);
-		}
+	run->changes = v;
+	c = &v[run->n_changes];
+	memset(c, 0, sizeof(*c));
+	c->child = strdup(d->child);
+	c->ds_old = ldns_rr_list_clone(d->ds_old);
+	c->ds_new = d->ds_new ? ldns_rr_list_clone(d->ds_new) : ldns_rr_list_new();
+	c->mode = change_mode(d);
+	c->inception = d->inception;
+	c->decision = decision;
+	if (!c->child || !c->ds_old || !c->ds_new) {
+		free(c->child);
+		ldns_rr_list_deep_free(c->ds_old);
+		ldns_rr_list_deep_free(c->ds_new);
+		return -ENOMEM;
 	}
-	for (size_t i = 0; d->ds_old && i < ldns_rr_list_rr_count(d->ds_old); i++) {
-		const ldns_rr *ds = ldns_rr_list_rr(d->ds_old, i);
-		char buf[512];
-
-		if (!ds_in(d->ds_new, ds) &&
-		    zc_ds_to_str(ds, buf, sizeof(buf)) == 0) {
-			fprintf(f, "update delete %s IN DS %s\n", d->child, buf);
-		}
-	}
-	fprintf(f, "send\n");
+	run->n_changes++;
+	return 0;
 }
 
 static void on_decision(const struct zc_scan_decision *d, void *ud)
@@ -400,22 +442,201 @@ static void on_decision(const struct zc_scan_decision *d, void *ud)
 	struct scan_run *run = ud;
 	struct scan_args *a = run->a;
 	bool change = d->result == ZC_SCAN_UPDATE || d->result == ZC_SCAN_DELETE;
+	json_t *o = NULL;
 
 	run->done++;
 	run->counts[d->result]++;
 	zc_progress_update(run->progress, run->done, d->child);
 	if (a->apply == APPLY_NSUPDATE && change) {
-		nsupdate_lines(run->script, d, run->parent);
-	}
-	if (a->json || (a->apply == APPLY_JSON && change)) {
-		if (a->apply == APPLY_JSON && !change) {
-			return;
-		}
-		if (out_json_line(decision_json(d)) < 0) {
+		char pbuf[ZC_DNS_MAX_NAME_TEXT];
+		struct zc_change c = {
+			.child = d->child,
+			.parent = parent_of(run, d->child, pbuf, sizeof(pbuf)),
+			.ds_old = d->ds_old,
+			.ds_new = d->ds_new,
+			.mode = change_mode(d),
+			.inception = d->inception,
+		};
+
+		if (zc_apply_nsupdate(run->script, &c, NULL, NULL, ZC_NSUPDATE_PREREQ) < 0) {
 			run->write_failed = true;
 		}
-	} else if (a->apply != APPLY_JSON && !(a->apply == APPLY_NSUPDATE && !a->output)) {
+	}
+	if (a->json || a->apply == APPLY_JSON) {
+		if (a->apply == APPLY_JSON && !change && !a->json) {
+			return;
+		}
+		o = decision_json(d);
+	}
+	if (a->apply == APPLY_UPDATE && change) {
+		/* applied after the scan (the updater blocks); printed with its outcome */
+		if (keep_change(run, d, o) < 0) {
+			json_decref(o);
+			run->apply_failed++;
+		}
+		if (!a->json) {
+			text_line(run, d);
+		}
+		return;
+	}
+	if (o) {
+		if (out_json_line(o) < 0) {
+			run->write_failed = true;
+		}
+	} else if (!(a->apply == APPLY_NSUPDATE && !a->output)) {
 		text_line(run, d);
+	}
+}
+
+static void apply_result_log(const char *child, const struct zc_apply_result *res)
+{
+	int level = res->state == ZC_JOURNAL_DONE ? ZC_LOG_NOTICE : ZC_LOG_ERR;
+
+	zc_log(arg_ctx, level, "child '%s', DS change %s (%s)", child,
+	       zc_journal_state_str(res->state), res->message);
+}
+
+static json_t *apply_result_json(const struct zc_apply_result *res)
+{
+	return json_pack("{s:I,s:s,s:b,s:b,s:s}", "journal", (json_int_t)res->id, "state",
+			 zc_journal_state_str(res->state), "sent", res->sent, "resumed",
+			 res->existing, "message", res->message);
+}
+
+static void on_retried(const struct zc_journal_entry *e, const struct zc_apply_result *res,
+		       void *ud)
+{
+	struct scan_run *run = ud;
+
+	apply_result_log(e->child, res);
+	if (res->state != ZC_JOURNAL_DONE) {
+		run->apply_failed++;
+	}
+}
+
+/*
+ * --apply update: every accepted change goes through the journal to the parent's
+ * primary, then unfinished changes of earlier runs are retried.
+ */
+static int apply_updates(struct scan_run *run, struct zc_store *st)
+{
+	struct scan_args *a = run->a;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct zc_tsig *tsig = NULL;
+	struct zc_updater *up = NULL;
+	char err[512] = "";
+	int r;
+
+	r = zc_addr_parse(a->parent_primary, 53, &ss, &sslen);
+	if (r == 0 && a->tsig) {
+		r = zc_tsig_parse(a->tsig, &tsig, err, sizeof(err));
+	} else if (r == 0 && a->tsig_file) {
+		r = zc_tsig_load_file(a->tsig_file, &tsig, err, sizeof(err));
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", arg_progname, err[0] ? err : zc_strerror(r));
+		return EXIT_USAGE;
+	}
+	if (tsig && zc_tsig_is_weak(tsig)) {
+		zc_log(arg_ctx, ZC_LOG_WARNING, "TSIG key '%s' is weak (SHA-1 or a short secret)",
+		       zc_tsig_name(tsig));
+	}
+	r = zc_updater_new(arg_ctx, (struct sockaddr *)&ss, sslen, tsig, NULL, &up);
+	if (r < 0) {
+		zc_tsig_free(tsig);
+		return EXIT_OPERATIONAL;
+	}
+	for (size_t i = 0; i < run->n_changes; i++) {
+		struct pending_change *pc = &run->changes[i];
+		char pbuf[ZC_DNS_MAX_NAME_TEXT];
+		struct zc_change c = {
+			.child = pc->child,
+			.parent = parent_of(run, pc->child, pbuf, sizeof(pbuf)),
+			.ds_old = pc->ds_old,
+			.ds_new = pc->ds_new,
+			.mode = pc->mode,
+			.inception = pc->inception,
+		};
+		struct zc_apply_result res;
+
+		r = zc_updater_apply(up, st, &c, &res);
+		if (r < 0) {
+			snprintf(res.message, sizeof(res.message), "%s",
+				 r == -ESTALE ? "replayed signature inception: not applied" :
+						zc_strerror(r));
+			res.state = ZC_JOURNAL_FAILED;
+			res.id = 0;
+			res.sent = false;
+			res.existing = false;
+		}
+		apply_result_log(pc->child, &res);
+		if (res.state != ZC_JOURNAL_DONE) {
+			run->apply_failed++;
+		}
+		if (pc->decision) {
+			json_object_set_new(pc->decision, "apply", apply_result_json(&res));
+			if (out_json_line(pc->decision) < 0) {
+				run->write_failed = true;
+			}
+			pc->decision = NULL;
+		}
+		if (r < 0 && r != -ESTALE && r != -EALREADY && r != ZC_EMALF) {
+			break; /* the store failed: stop sending */
+		}
+	}
+	/* earlier runs' unfinished changes (failed, or interrupted) */
+	if (r >= 0 || r == -ESTALE || r == -EALREADY || r == ZC_EMALF) {
+		r = zc_updater_retry_pending(up, st, run->parent[0] ? run->parent : NULL, on_retried,
+					     run, NULL);
+	}
+	zc_updater_free(up);
+	zc_tsig_free(tsig);
+	return r < 0 ? EXIT_OPERATIONAL : 0;
+}
+
+static void changes_free(struct scan_run *run)
+{
+	for (size_t i = 0; i < run->n_changes; i++) {
+		free(run->changes[i].child);
+		ldns_rr_list_deep_free(run->changes[i].ds_old);
+		ldns_rr_list_deep_free(run->changes[i].ds_new);
+		json_decref(run->changes[i].decision);
+	}
+	free(run->changes);
+}
+
+static int open_store(const struct scan_args *a, struct zc_store **ret)
+{
+	extern char **environ;
+	char *path = NULL;
+	int r;
+
+	if (a->db) {
+		path = strdup(a->db);
+		r = path ? 0 : -ENOMEM;
+	} else {
+		r = zc_store_default_path(environ, &path);
+	}
+	if (r == 0) {
+		r = zc_store_open(arg_ctx, path, ret);
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: state store %s%s%s cannot be opened (%s)\n", arg_progname,
+			path ? "'" : "", path ? path : "", path ? "'" : "", zc_strerror(r));
+	}
+	free(path);
+	return r;
+}
+
+/* Each query attempt holds a socket: allow as many descriptors as we may. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
 
@@ -445,6 +666,7 @@ int cmd_scan(int argc, char **argv)
 	struct zc_engine *eng = NULL;
 	struct zc_resolver *res = NULL;
 	struct zc_scan *scan = NULL;
+	struct zc_store *store = NULL;
 	struct zc_scan_stats st;
 	int optind_ = 0, r, code = EXIT_OPERATIONAL;
 
@@ -466,10 +688,11 @@ int cmd_scan(int argc, char **argv)
 	if (a.apply == APPLY_NSUPDATE && a.json && !a.output) {
 		return cmd_usage_error("scan", "--apply nsupdate with --json needs --output FILE");
 	}
-	if (a.apply == APPLY_UPDATE) {
-		/* TODO(#3): journaled DNS UPDATE through apply/ (store + updater) */
-		fprintf(stderr, "%s: --apply update is not available yet\n", arg_progname);
-		return EXIT_USAGE;
+	if (a.apply == APPLY_UPDATE && !a.parent_primary) {
+		return cmd_usage_error("scan", "--apply update needs --parent-primary ADDR[@PORT]");
+	}
+	if (a.tsig && a.tsig_file) {
+		return cmd_usage_error("scan", "give --tsig or --tsig-file, not both");
 	}
 	if (a.tcp_only) {
 		a.so.flags |= ZC_Q_TCP;
@@ -478,7 +701,16 @@ int cmd_scan(int argc, char **argv)
 	if (r) {
 		return r;
 	}
-	run.parent = zc_zone_source_origin(src);
+	if (zc_zone_source_origin(src)) {
+		zc_name_to_str(zc_zone_source_origin(src), run.parent, sizeof(run.parent));
+	}
+	if (open_store(&a, &store) < 0) {
+		src->free(src);
+		return EXIT_OPERATIONAL;
+	}
+	a.so.store = store;
+	a.so.record = a.apply == APPLY_JSON || a.apply == APPLY_NSUPDATE;
+	raise_fd_limit();
 	if (a.apply == APPLY_NSUPDATE) {
 		run.script = stdout;
 		if (a.output) {
@@ -490,7 +722,16 @@ int cmd_scan(int argc, char **argv)
 			}
 		}
 		if (a.parent_primary) {
-			fprintf(run.script, "server %s\n", a.parent_primary);
+			char host[128];
+			char *at;
+
+			/* nsupdate(1) takes "server ADDR [PORT]" */
+			snprintf(host, sizeof(host), "%s", a.parent_primary);
+			at = strrchr(host, '@');
+			if (at) {
+				*at = ' ';
+			}
+			fprintf(run.script, "server %s\n", host);
 		}
 	}
 	base = event_base_new();
@@ -502,7 +743,12 @@ int cmd_scan(int argc, char **argv)
 			.trust_anchor_file = a.trust_anchor,
 			.root_hints = a.root_hints,
 			.forward = a.n_forward ? a.forward : NULL,
-			.tcp_only = a.tcp_only,
+			/*
+			 * --tcp-only is the policy for questions to the children's
+			 * nameservers; the resolver (addresses, signals) keeps UDP with
+			 * its own TCP fallback: libunbound 1.17 in event mode loses some
+			 * lookups with tcp-upstream.
+			 */
 		};
 
 		r = zc_resolver_new(arg_ctx, base, &ro, &res);
@@ -549,6 +795,14 @@ int cmd_scan(int argc, char **argv)
 	}
 	code = (run.counts[ZC_SCAN_REJECTED] || run.counts[ZC_SCAN_ERROR]) ? EXIT_ATTENTION :
 									     EXIT_OK;
+	if (a.apply == APPLY_UPDATE) {
+		r = apply_updates(&run, store);
+		if (r) {
+			code = r;
+		} else if (run.apply_failed) {
+			code = EXIT_ATTENTION;
+		}
+	}
 	if (run.write_failed) {
 		code = EXIT_OPERATIONAL;
 	}
@@ -559,6 +813,8 @@ out:
 		}
 	}
 	zc_scan_free(scan);
+	changes_free(&run);
+	zc_store_free(store);
 	zc_engine_free(eng);
 	zc_resolver_free(res);
 	if (base) {

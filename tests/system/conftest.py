@@ -22,6 +22,20 @@ import testbed as _testbed  # noqa: E402  (needs the sys.path entry above)
 TESTBED_TOOLS = ("nsd", "ldns-keygen", "ldns-signzone", "ldns-key2ds", "dig")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_state_dir(tmp_path_factory):
+    """zonecut keeps state (replay protection, journal) in a default store; tests
+    never touch the machine's own (/var/lib/zonecut): ZC_STATE_DIR points it here."""
+    d = tmp_path_factory.mktemp("zonecut-state")
+    old = os.environ.get("ZC_STATE_DIR")
+    os.environ["ZC_STATE_DIR"] = str(d)
+    yield str(d)
+    if old is None:
+        os.environ.pop("ZC_STATE_DIR", None)
+    else:
+        os.environ["ZC_STATE_DIR"] = old
+
+
 def _find_tool(name):
     return shutil.which(name) or next(
         (os.path.join(d, name) for d in ("/usr/sbin", "/sbin")

@@ -164,9 +164,9 @@ struct rr_text {
 	struct tok type_tok;
 	uint16_t type;
 	bool ttl_explicit;
-	bool generic;         /* rdata in the RFC 3597 \# form */
+	bool generic;	      /* rdata in the RFC 3597 \# form */
 	uint32_t generic_len; /* ... and its declared length */
-	struct scan rdata; /* positioned at the first rdata token */
+	struct scan rdata;    /* positioned at the first rdata token */
 };
 
 /*

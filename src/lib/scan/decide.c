@@ -38,6 +38,7 @@ static const char *const reason_names[ZC_R_COUNT] = {
 	[ZC_R_BOOTSTRAP_DISABLED] = "bootstrap-disabled",
 	[ZC_R_DS_LOOKUP_FAILED] = "ds-lookup-failed",
 	[ZC_R_NO_ADDRESS] = "no-address",
+	[ZC_R_STORE_FAILED] = "store-failed",
 };
 
 const char *zc_scan_result_str(enum zc_scan_result r)
@@ -339,8 +340,11 @@ bool scan_prepare(const struct scan_input *in, struct scan_outcome *out)
 		return true;
 	}
 	if (fail) {
-		/* S3: something is published but not every server answered: retry later. */
-		out->result = ZC_SCAN_REJECTED;
+		/*
+		 * S3: something is published but not every server answered, so their
+		 * agreement cannot be checked: the scan could not finish; retry later.
+		 */
+		out->result = ZC_SCAN_ERROR;
 		return true;
 	}
 	cds = out->cds = first->rrset[SQ_CDS];

@@ -742,6 +742,23 @@ int zc_list_source_new(const char *path, const char *only_child, struct zc_scan_
 	if (r < 0) {
 		goto fail;
 	}
+	/* A first pass over the whole list: bad input stops everything before a scan. */
+	for (;;) {
+		struct zc_delegation *d = NULL;
+
+		r = list_next(&ls->pub, &d);
+		zc_delegation_free(d);
+		if (r == 1) {
+			break;
+		}
+		if (r < 0) {
+			snprintf(err, errlen, "%s", ls->err[0] ? ls->err : zc_strerror(r));
+			goto fail;
+		}
+	}
+	rewind(ls->f);
+	ls->line = 0;
+	ls->seq = 0;
 	*ret_src = &ls->pub;
 	return 0;
 fail:

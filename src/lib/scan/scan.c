@@ -18,6 +18,8 @@
 #include <time.h>
 
 #include "scan/internal.h"
+#include <zonecut/apply.h>
+#include <zonecut/store.h>
 
 #define ADDR_CACHE_BUCKETS 16384
 #define ADDR_CACHE_MAX 200000
@@ -108,6 +110,7 @@ struct zc_scan {
 };
 
 static void job_step(struct job *j);
+static void job_record(struct job *j, time_t now);
 static void refill(struct zc_scan *scan);
 
 void zc_scan_opts_default(struct zc_scan_opts *o)
@@ -667,6 +670,7 @@ static void job_finish(struct job *j, unsigned n_answers)
 	};
 
 	j->state = J_DONE;
+	job_record(j, scan->opts.now ? scan->opts.now : time(NULL));
 	dec.evidence = job_evidence(j, n_answers);
 	scan->stats.delegations++;
 	scan->stats.results[dec.result]++;
@@ -685,8 +689,31 @@ static void job_fail(struct job *j, uint32_t reasons, unsigned n_answers)
 	job_finish(j, n_answers);
 }
 
+static int addr_cmp(const void *pa, const void *pb)
+{
+	const struct sockaddr_storage *a = pa, *b = pb;
+
+	if (a->ss_family != b->ss_family) {
+		return a->ss_family == AF_INET ? -1 : 1;
+	}
+	if (a->ss_family == AF_INET) {
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			      &((const struct sockaddr_in *)b)->sin_addr, 4);
+	}
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+/*
+ * Every address of every nameserver, in a stable order (nameservers as the parent
+ * lists them, each one's addresses sorted): the funnel's first address does not
+ * depend on the order a resolver returned them in.
+ */
 static void job_collect_targets(struct job *j)
 {
+	for (unsigned i = 0; i < j->d->n_ns; i++) {
+		qsort(j->ns_addrs[i], j->ns_n_addrs[i], sizeof(j->ns_addrs[i][0]), addr_cmp);
+	}
 	for (unsigned i = 0; i < j->d->n_ns; i++) {
 		for (unsigned a = 0; a < j->ns_n_addrs[i] && j->n_targets < MAX_TARGETS; a++) {
 			struct target *t = &j->targets[j->n_targets++];
@@ -721,6 +748,75 @@ static bool probe_answered(const struct scan_answer *a)
 	return true;
 }
 
+/*
+ * What the store knows of the child: the inception of the last applied change
+ * (S10) and, for accept-after-delay (S7), since when the same DS set has been
+ * asked for. Returns 0, or an error when replay protection cannot be ensured.
+ */
+static int job_store_state(struct job *j, struct scan_input *in)
+{
+	struct zc_store *st = j->scan->opts.store;
+	const struct zc_scan_policy *p = &j->scan->opts.policy;
+	struct zc_child_state cs = { 0 };
+	int r;
+
+	if (!st) {
+		return 0;
+	}
+	r = zc_store_child_get(st, j->child, &cs);
+	if (r == 0) {
+		in->have_last_inception = cs.last_inception != 0;
+		in->last_inception = cs.last_inception;
+		zc_child_state_release(&cs);
+	} else if (r != ZC_ENOTFOUND) {
+		zc_log(j->scan->ctx, ZC_LOG_ERR, "child '%s', store read failed (%s)", j->child,
+		       zc_strerror(r));
+		return r;
+	}
+	if (p->accept_after_delay_ms && j->out.mode == ZC_SCAN_MODE_BOOTSTRAP && j->out.ds_new) {
+		struct zc_observation obs;
+		char *fp = NULL;
+
+		r = zc_apply_ds_text(j->out.ds_new, &fp);
+		if (r == 0) {
+			r = zc_store_observe(st, j->child, fp, (int64_t)in->now, &obs);
+		}
+		free(fp);
+		if (r < 0) {
+			return r;
+		}
+		/* RFC 8078 §3.3: the same request, seen over several runs, for the delay */
+		in->delay_elapsed = obs.count >= 2 &&
+				    (uint64_t)(in->now - obs.first_seen) * 1000 >= p->accept_after_delay_ms;
+	}
+	return 0;
+}
+
+/* S10 bookkeeping when the change is handed on outside the journal. */
+static void job_record(struct job *j, time_t now)
+{
+	struct zc_store *st = j->scan->opts.store;
+	char *text = NULL;
+	int r;
+
+	if (!st || !j->scan->opts.record ||
+	    (j->out.result != ZC_SCAN_UPDATE && j->out.result != ZC_SCAN_DELETE)) {
+		return;
+	}
+	r = zc_apply_ds_text(j->out.ds_new, &text);
+	if (r == 0) {
+		r = zc_store_child_set_applied(st, j->child, j->out.inception, text, (int64_t)now);
+	}
+	if (r == 0 && j->out.mode == ZC_SCAN_MODE_BOOTSTRAP) {
+		r = zc_store_observe_clear(st, j->child);
+	}
+	free(text);
+	if (r < 0) {
+		zc_log(j->scan->ctx, ZC_LOG_ERR, "child '%s', recording the change failed (%s)",
+		       j->child, zc_strerror(r));
+	}
+}
+
 static void job_decide(struct job *j)
 {
 	struct scan_input in = {
@@ -733,7 +829,6 @@ static void job_decide(struct job *j)
 		.now = j->scan->opts.now ? j->scan->opts.now : time(NULL),
 	};
 
-	/* TODO(#3): replay state (S10) and accept-after-delay (S7) from the store */
 	if (j->state == J_FULL) {
 		if (scan_prepare(&in, &j->out)) {
 			job_finish(j, j->n_targets);
@@ -747,8 +842,31 @@ static void job_decide(struct job *j)
 			}
 		}
 	}
-	scan_authenticate(&in, &j->out);
+	if (job_store_state(j, &in) < 0) {
+		ldns_rr_list_deep_free(j->out.ds_new);
+		j->out.ds_new = NULL;
+		j->out.result = ZC_SCAN_ERROR;
+		j->out.reasons = 1u << ZC_R_STORE_FAILED;
+	} else {
+		scan_authenticate(&in, &j->out);
+	}
 	job_finish(j, j->n_targets);
+}
+
+/* Stage 3: CDS, CDNSKEY and DNSKEY at every address (what the probe has not asked). */
+static void job_start_full(struct job *j)
+{
+	j->state = J_FULL;
+	for (unsigned i = 0; i < j->n_targets; i++) {
+		for (int t = 0; t < SQ_COUNT; t++) {
+			if (!j->answers[i].asked[t]) {
+				job_query(j, i, t);
+			}
+		}
+	}
+	if (j->pending == 0) {
+		job_decide(j);
+	}
 }
 
 static void job_step(struct job *j)
@@ -775,6 +893,12 @@ static void job_step(struct job *j)
 			j->answers[i].ns_index = j->targets[i].ns_index;
 			j->answers[i].addr = j->targets[i].addr;
 			j->answers[i].addr_len = j->targets[i].len;
+		}
+		if (j->scan->opts.probe_all) {
+			j->state = J_PROBE;
+			j->probe = j->n_targets - 1; /* as if every probe found something */
+			job_start_full(j);
+			return;
 		}
 		j->state = J_PROBE;
 		j->probe = 0;
@@ -803,18 +927,7 @@ static void job_step(struct job *j)
 			}
 		}
 		/* Something is published (or nobody answers): ask everything everywhere. */
-		j->state = J_FULL;
-		for (unsigned i = 0; i < j->n_targets; i++) {
-			for (int t = 0; t < SQ_COUNT; t++) {
-				if (!j->answers[i].asked[t]) {
-					job_query(j, i, t);
-				}
-			}
-		}
-		if (j->pending) {
-			return;
-		}
-		job_decide(j);
+		job_start_full(j);
 		return;
 	}
 	case J_FULL:

@@ -13,6 +13,7 @@ import re
 import socket
 import struct
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -155,6 +156,12 @@ def scan(zonecut, tb, *args, json_out=True, timeout=RUN_TIMEOUT, resolver=True):
     if tb is not None and resolver:
         cmd += ["--trust-anchor", tb.trust_anchor, "--root-hints", tb.root_hints]
     cmd += [str(a) for a in args]
+    if "--db" not in cmd:
+        # each run starts from an empty state store unless the test shares one
+        fd, db = tempfile.mkstemp(prefix="zc-scan-", suffix=".db")
+        os.close(fd)
+        os.unlink(db)
+        cmd += ["--db", db]
     t0 = time.monotonic()
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     run = ScanRun(p, cmd, time.monotonic() - t0)

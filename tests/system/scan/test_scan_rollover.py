@@ -247,5 +247,5 @@ def test_apply_nsupdate_stdout(zonecut, tb, zonefile):
     assert _script_changes(tb, run.stdout) == expected_changes(tb), run.describe()
     # stdout is the script only: every line an nsupdate command
     for line in run.lines:
-        assert line.split()[0] in ("server", "zone", "update", "send", "ttl", ";"), \
+        assert line.split()[0] in ("server", "zone", "prereq", "update", "send", "ttl", ";"), \
             run.describe()

@@ -43,6 +43,12 @@ def full(zonecut, tb, zonefile):
     return scan(zonecut, tb, "--zone", zonefile)
 
 
+@pytest.fixture(scope="module")
+def thorough(zonecut, tb, zonefile):
+    """--thorough: CDS/CDNSKEY asked at every address even when the first has none."""
+    return scan(zonecut, tb, "--zone", zonefile, "--thorough")
+
+
 def new_ds(tb, child):
     return [key_ds(tb, child, "csk"), key_ds(tb, child, "ksk2")]
 
@@ -76,8 +82,8 @@ def test_all_agree_every_address_asked(full, tb):
 @pytest.mark.parametrize("child", ["incons-none.example.", "incons-none1.example.",
                                    "incons-other.example.", "incons-addr.example.",
                                    "incons-addr0.example."])
-def test_nameservers_disagree(full, tb, child):
-    d = expect(full, child, "rejected", {"ns-inconsistent"})
+def test_nameservers_disagree(thorough, tb, child):
+    d = expect(thorough, child, "rejected", {"ns-inconsistent"})
     untouched(d)
     # the evidence shows the disagreement as served
     seen = {tuple(cds_records(e)) for e in server_entries(d).values() if "CDS" in e
@@ -88,11 +94,11 @@ def test_nameservers_disagree(full, tb, child):
 
 @pytest.mark.parametrize("child,empty", [("incons-addr.example.", 1),
                                          ("incons-addr0.example.", 0)])
-def test_disagreement_between_addresses_of_one_host(full, tb, child, empty):
+def test_disagreement_between_addresses_of_one_host(thorough, tb, child, empty):
     # ns1's address #empty serves no CDS/CDNSKEY, the other one the rollover.
     # With the two children, whichever address is asked first, one of them
     # starts at the address that has nothing.
-    d = full[child]
+    d = thorough[child]
     ent = server_entries(d)
     addrs = tb.addrs(NS1)
     assert (NS1, addrs[empty]) in ent, d["evidence"]
@@ -231,3 +237,24 @@ def test_slow_server_short_timeout(zonecut, tb, workdir, peers):
     untouched(d)
     assert run.rc == 1, run.describe()
     assert run.elapsed < 20, run.describe()
+
+
+def test_funnel_default_detects_disagreement_when_first_address_publishes(full, tb):
+    # The default funnel asks one address first (nameservers in the parent's order,
+    # addresses sorted). When that one publishes, every address is asked and any
+    # disagreement is found; ns1 comes first here and publishes in these children.
+    first = sorted(tb.addrs(NS1), key=lambda a: tuple(int(x) for x in a.split(".")))[0]
+    for child in ("incons-none.example.", "incons-other.example."):
+        expect(full, child, "rejected", {"ns-inconsistent"})
+    empty_first = "incons-addr0.example." if first == tb.addrs(NS1)[0] else "incons-addr.example."
+    other = ({"incons-addr0.example.", "incons-addr.example."} - {empty_first}).pop()
+    expect(full, other, "rejected", {"ns-inconsistent"})
+
+
+def test_funnel_default_stops_when_first_address_publishes_nothing(full, tb):
+    # DESIGN.md funnel stage 2: nothing at the first address means nothing to do,
+    # in two queries (CDS, CDNSKEY); --thorough (above) finds the disagreement.
+    d = expect(full, "incons-none1.example.", "no-cds", [])
+    assert d["queries"] == 2, d
+    assert len(server_entries(d)) == 1, d["evidence"]
+
