@@ -429,7 +429,9 @@ static int verify(const ldns_rr_list *rrset, const ldns_rr_list *sigs, const ldn
 	int r = zc_rrsig_check(rrset, sigs, keys, now, res, MAX_SIGS, &n);
 
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		if (res[i].status == 0 && res[i].inception > *inception) {
+		/* RFC 4034 §3.1.5: signature times compare in serial-number arithmetic */
+		if (res[i].status == 0 &&
+		    (*inception == 0 || (int32_t)(res[i].inception - *inception) > 0)) {
 			*inception = res[i].inception;
 		}
 	}
