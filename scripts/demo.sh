@@ -33,17 +33,17 @@ NS1=$(state 'st["hosts"]["ns1.provider.test."]["addresses"][0]')
 
 echo
 echo "== zonecut scan --zone $PARENT   (the registry of example.: every delegation)"
-"$ZC" scan --zone "$PARENT" --trust-anchor "$TA" --root-hints "$HINTS" || true
+"$ZC" scan --db "$dir/zonecut.db" --zone "$PARENT" --trust-anchor "$TA" --root-hints "$HINTS" || true
 
 echo
 echo "== the same as JSON Lines, one delegation (rollover.example.)"
-"$ZC" scan --zone "$PARENT" --child rollover.example. --json \
+"$ZC" scan --db "$dir/zonecut.db" --zone "$PARENT" --child rollover.example. --json \
 	--trust-anchor "$TA" --root-hints "$HINTS" | head -c 600
 echo " ..."
 
 echo
 echo "== the nsupdate script the registry would run (--apply nsupdate)"
-"$ZC" scan --zone "$PARENT" --apply nsupdate --trust-anchor "$TA" --root-hints "$HINTS" || true
+"$ZC" scan --db "$dir/zonecut.db" --zone "$PARENT" --apply nsupdate --trust-anchor "$TA" --root-hints "$HINTS" || true
 
 for name in www.secure.example. www.insecure.example. www.bogus.example.; do
 	echo

@@ -89,6 +89,8 @@ struct zc_scan_policy {
 	uint64_t accept_after_delay_ms; /* RFC 8078 §3.3; 0 = off (default) */
 	bool strict_continuity;    /* S9 strict (default true) */
 	bool bootstrap;            /* accept RFC 9615 bootstraps (default true) */
+	unsigned leave_out_after;  /* S3: a server failing this many runs in a row is left
+				      out of the decision (needs the store); 0 = never; default 7 */
 };
 
 ZC_PUBLIC void zc_scan_policy_default(struct zc_scan_policy *p);

@@ -118,6 +118,8 @@ static int scan_set(void *state, const struct cmd_opt *o, const char *value, cha
 		a->progress = true;
 	} else if (strcmp(n, "thorough") == 0) {
 		a->so.probe_all = true;
+	} else if (strcmp(n, "leave-out-after") == 0) {
+		return u32_opt(value, 0, 1000, &p->leave_out_after, err, errlen);
 	} else if (strcmp(n, "no-bootstrap") == 0) {
 		p->bootstrap = false;
 	} else if (strcmp(n, "lenient-continuity") == 0) {
@@ -196,6 +198,8 @@ static const struct cmd_opt scan_opts[] = {
 	{ "forward", 0, true, "ADDR", "resolver forwarder (repeatable)", scan_set },
 	{ "db", 0, true, "FILE", "state store (SQLite)", scan_set },
 	{ "tcp-only", 0, false, NULL, "ask nameservers over TCP only", scan_set },
+	{ "leave-out-after", 0, true, "RUNS",
+	  "leave out a server failing this many runs in a row (default 7; 0: never)", scan_set },
 	{ "thorough", 0, false, NULL,
 	  "ask every address even when the first publishes nothing (more queries)", scan_set },
 	{ "algorithms", 0, true, "LIST", "allowed DNSSEC algorithms (default 8,10,13,14,15,16)",

@@ -80,6 +80,7 @@ void zc_scan_policy_default(struct zc_scan_policy *p)
 	p->max_records = 8;
 	p->strict_continuity = true;
 	p->bootstrap = true;
+	p->leave_out_after = 7;
 }
 
 static bool in_set(const uint8_t *set, unsigned n, uint8_t v)
@@ -117,6 +118,9 @@ void scan_signal_release(struct scan_signal *s)
 
 bool scan_answer_usable(const struct scan_answer *a, uint32_t *ret_reasons)
 {
+	if (a->left_out) {
+		return false; /* S3: not counted, neither for nor against */
+	}
 	for (int t = 0; t < SQ_COUNT; t++) {
 		if (!a->asked[t]) {
 			return false;

@@ -27,6 +27,8 @@ struct scan_answer {
 	bool tcp[SQ_COUNT];
 	ldns_rr_list *rrset[SQ_COUNT];    /* owned; records at the apex of that type */
 	ldns_rr_list *rrsig[SQ_COUNT];    /* owned; RRSIGs covering them */
+	bool left_out;                    /* S3: failing for too many runs, not counted */
+	uint32_t failures;                /* consecutive failed runs (from the store) */
 };
 
 /* An RFC 9615 signal lookup for one nameserver, through the validating resolver. */

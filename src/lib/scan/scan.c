@@ -569,6 +569,10 @@ static json_t *job_evidence(const struct job *j, unsigned n_answers)
 		(void)zc_name_to_str(j->d->ns[a->ns_index].name, ns, sizeof(ns));
 		(void)zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr));
 		o = json_pack("{s:s,s:s}", "ns", ns, "address", addr);
+		if (o && a->failures) {
+			json_object_set_new(o, "failed_runs", json_integer(a->failures));
+			json_object_set_new(o, "left_out", json_boolean(a->left_out));
+		}
 		if (o && j->out.authenticated && i < ZC_ARRAY_SIZE(j->out.answer_security)) {
 			/* secure: validated through the DS set; insecure: unsecured delegation */
 			json_object_set_new(o, "security",
@@ -817,6 +821,43 @@ static void job_record(struct job *j, time_t now)
 	}
 }
 
+/*
+ * S3 (RFC 9975 §3): a server that does not answer is retried on later runs; one
+ * that kept failing for `leave_out_after` runs in a row is left out, and the
+ * decision is made over the others. Without a store every failure counts.
+ */
+static void job_server_backoff(struct job *j, time_t now)
+{
+	struct zc_store *st = j->scan->opts.store;
+	unsigned limit = j->scan->opts.policy.leave_out_after;
+
+	if (!st) {
+		return;
+	}
+	for (unsigned i = 0; i < j->n_targets; i++) {
+		struct scan_answer *a = &j->answers[i];
+		char addr[128];
+		uint32_t reasons = 0;
+		int r;
+
+		if (zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr)) < 0) {
+			continue;
+		}
+		if (scan_answer_usable(a, &reasons)) {
+			r = zc_store_server_success(st, j->child, addr);
+		} else {
+			r = zc_store_server_failure(st, j->child, addr, (int64_t)now, NULL,
+						    &a->failures);
+			a->left_out = r == 0 && limit && a->failures >= limit;
+		}
+		if (r < 0) {
+			zc_log(j->scan->ctx, ZC_LOG_WARNING,
+			       "child '%s', server %s, back-off state not saved (%s)", j->child, addr,
+			       zc_strerror(r));
+		}
+	}
+}
+
 static void job_decide(struct job *j)
 {
 	struct scan_input in = {
@@ -830,6 +871,7 @@ static void job_decide(struct job *j)
 	};
 
 	if (j->state == J_FULL) {
+		job_server_backoff(j, in.now);
 		if (scan_prepare(&in, &j->out)) {
 			job_finish(j, j->n_targets);
 			return;

@@ -120,6 +120,29 @@ def test_lame_delegation_is_error(full, tb):
     assert e["CDS"].get("rcode") == "REFUSED", e
 
 
+def test_server_failing_run_after_run_is_left_out(zonecut, tb, zonefile, workdir):
+    # S3: ns3 refuses every run; the decision waits (error) until it has failed
+    # --leave-out-after runs in a row, then is made over the servers that answer.
+    db = str(workdir / "leave-out.db")
+    c = "lame.example."
+    ns3 = ("ns3.provider.test.", tb.addr("ns3.provider.test."))
+    first = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--db", db,
+                 "--leave-out-after", "3")
+    expect(first, c, "error", {"lame"})
+    second = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--db", db,
+                  "--leave-out-after", "3")
+    d = expect(second, c, "error", {"lame"})
+    assert server_entries(d)[ns3]["failed_runs"] == 2, d["evidence"]
+    third = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--db", db,
+                 "--leave-out-after", "3")
+    d = expect(third, c, "update", [], mode="rollover", ds_new=new_ds(tb, c))
+    e = server_entries(d)[ns3]
+    assert e["left_out"] is True and e["failed_runs"] == 3, e
+    # without a memory of earlier runs, the same server still stops the change
+    fresh = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--leave-out-after", "3")
+    expect(fresh, c, "error", {"lame"})
+
+
 def test_apply_nsupdate_leaves_rejected_and_errors_out(zonecut, tb, zonefile, workdir):
     out = str(workdir / "servers.nsupdate")
     run = scan(zonecut, tb, "--zone", zonefile, "--apply", "nsupdate", "--output", out)
