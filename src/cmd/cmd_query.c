@@ -302,6 +302,10 @@ int cmd_query(int argc, char **argv)
 		zc_engine_opts_default(&eo);
 		eo.timeout_ms = (unsigned)a.timeout_ms;
 		eo.retries = a.retries;
+		/* the back-off may grow the first timeout up to four times */
+		if (eo.max_timeout_ms < eo.timeout_ms * 4) {
+			eo.max_timeout_ms = eo.timeout_ms * 4;
+		}
 		flags |= a.tcp ? ZC_Q_TCP : 0;
 		flags |= a.dnssec ? ZC_Q_DNSSEC : 0;
 		flags |= a.no_rd ? 0 : ZC_Q_RD;

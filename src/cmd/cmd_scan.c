@@ -167,6 +167,10 @@ static int scan_set(void *state, const struct cmd_opt *o, const char *value, cha
 			return -EINVAL;
 		}
 		a->eo.timeout_ms = (unsigned)a->timeout_ms;
+		/* the back-off may grow the first timeout up to four times */
+		if (a->eo.max_timeout_ms < a->eo.timeout_ms * 4) {
+			a->eo.max_timeout_ms = a->eo.timeout_ms * 4;
+		}
 	} else if (strcmp(n, "retries") == 0) {
 		return u32_opt(value, 0, 10, &a->eo.retries, err, errlen);
 	} else if (strcmp(n, "inflight-per-server") == 0) {

@@ -17,7 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from netpeers import CountingProxy, SpoofingServer, free_loopback_addr  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-BUILD = os.environ.get("ZONECUT_BUILD", os.path.join(TOP, "build"))
+BUILD = os.environ.get("ZONECUT_BUILD") or (
+    os.path.dirname(os.environ["ZONECUT_BIN"]) if os.environ.get("ZONECUT_BIN")
+    else os.path.join(TOP, "build"))
 LOADER = os.path.join(BUILD, "tests", "tools", "zc-engine-load")
 
 
