@@ -295,6 +295,7 @@ struct pending_change {
 	enum zc_change_mode mode;
 	uint32_t inception;
 	json_t *decision; /* printed once applied (with --json) */
+	int64_t journal_id; /* its journal entry once tried; 0 before */
 };
 
 struct scan_run {
@@ -578,6 +579,7 @@ static int apply_updates(struct scan_run *run, struct zc_store *st)
 			res.sent = false;
 			res.existing = false;
 		}
+		pc->journal_id = res.id;
 		apply_result_log(pc->child, &res);
 		if (res.state != ZC_JOURNAL_DONE) {
 			run->apply_failed++;
@@ -593,10 +595,35 @@ static int apply_updates(struct scan_run *run, struct zc_store *st)
 			break; /* the store failed: stop sending */
 		}
 	}
-	/* earlier runs' unfinished changes (failed, or interrupted) */
+	/*
+	 * Earlier runs' unfinished changes (failed, or interrupted); not the ones
+	 * this run has just tried: one attempt per change and run.
+	 */
 	if (r >= 0 || r == -ESTALE || r == -EALREADY || r == ZC_EMALF) {
-		r = zc_updater_retry_pending(up, st, run->parent[0] ? run->parent : NULL, on_retried,
-					     run, NULL);
+		struct zc_journal_entry *v = NULL;
+		size_t n = 0;
+
+		r = zc_store_journal_list(st, true, run->parent[0] ? run->parent : NULL, 0, &v, &n);
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			struct zc_apply_result res;
+			bool tried = false;
+
+			for (size_t j = 0; j < run->n_changes && !tried; j++) {
+				tried = run->changes[j].journal_id == v[i].id;
+			}
+			if (tried) {
+				continue;
+			}
+			r = zc_updater_resume(up, st, v[i].id, &res);
+			if (r == -ESTALE || r == ZC_ENOTFOUND) {
+				r = 0; /* another run finished or moved it meanwhile */
+				continue;
+			}
+			if (r == 0) {
+				on_retried(&v[i], &res, run);
+			}
+		}
+		zc_journal_entries_free(v, n);
 	}
 	zc_updater_free(up);
 	zc_tsig_free(tsig);
