@@ -281,3 +281,76 @@ def test_funnel_default_stops_when_first_address_publishes_nothing(full, tb):
     assert d["queries"] == 2, d
     assert len(server_entries(d)) == 1, d["evidence"]
 
+
+
+def _nsd_on_ipv6_loopback(workdir, zone, zonefile):
+    """An NSD of our own on [::1]:53 serving @zonefile for @zone; None if ::1 is busy."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::1", 53))
+        s.close()
+    except OSError:
+        return None
+    d = workdir / "nsd6"
+    d.mkdir(exist_ok=True)
+    conf = d / "nsd.conf"
+    conf.write_text(
+        "server:\n\tip-address: ::1\n\tport: 53\n\tdatabase: \"\"\n\tusername: \"\"\n"
+        "\tchroot: \"\"\n\tzonesdir: \"%s\"\n\tpidfile: \"%s/nsd.pid\"\n"
+        "\txfrdfile: \"%s/xfrd.state\"\n\tzonelistfile: \"%s/zone.list\"\n"
+        "\tlogfile: \"%s/nsd.log\"\n\tserver-count: 1\n\trrl-ratelimit: 0\n"
+        "remote-control:\n\tcontrol-enable: no\n"
+        "zone:\n\tname: \"%s\"\n\tzonefile: \"%s\"\n" % (d, d, d, d, d, zone, zonefile))
+    nsd = shutil.which("nsd") or "/usr/sbin/nsd"
+    p = subprocess.Popen([nsd, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        q = subprocess.run(["dig", "+time=1", "+tries=1", "-6", "@::1", zone, "SOA"],
+                           capture_output=True, text=True)
+        if "status: NOERROR" in q.stdout:
+            return p
+        time.sleep(0.05)
+    p.kill()
+    return None
+
+
+def test_disagreement_between_ipv4_and_ipv6_of_one_host(zonecut, tb, workdir):
+    # One nameserver host, two addresses: over IPv4 (the testbed's ns1) the child
+    # publishes the rollover, over IPv6 (an NSD of our own on ::1) the same signed
+    # zone without its CDS/CDNSKEY. Both addresses are asked (S2): ns-inconsistent.
+    c = "ok.example."
+    signed = tb.zone(c)["variants"]["v0"]["file"]
+    stripped = workdir / "ok.example.no-cds.signed"
+    keep = []
+    for line in open(signed):
+        t = line.split()
+        if len(t) >= 4 and (t[3] in ("CDS", "CDNSKEY") or
+                            (t[3] == "RRSIG" and len(t) > 4 and t[4] in ("CDS", "CDNSKEY"))):
+            continue
+        keep.append(line)
+    stripped.write_text("".join(keep))
+    nsd = _nsd_on_ipv6_loopback(workdir, c, str(stripped))
+    if nsd is None:
+        pytest.skip("[::1]:53 is busy or NSD cannot serve on it")
+    try:
+        zone = workdir / "dual.zone"
+        zone.write_text("example. 3600 IN SOA ns.example. h.example. 1 3600 600 86400 300\n"
+                        "example. 3600 IN NS ns.example.\n"
+                        "ok.example. 3600 IN NS dual.example.\n" +
+                        "".join("ok.example. 3600 IN DS %s\n" % r for r in parent_ds(tb, c)) +
+                        "dual.example. 3600 IN A %s\n" % tb.addr(NS1) +
+                        "dual.example. 3600 IN AAAA ::1\n")
+        run = scan(zonecut, tb, "--zone", str(zone))
+        d = expect(run, c, "rejected", {"ns-inconsistent"})
+        addrs = {e["address"].rsplit("@", 1)[0] for e in d["evidence"]["servers"]}
+        assert addrs == {tb.addr(NS1), "::1"}, d["evidence"]
+        v6 = [e for e in d["evidence"]["servers"] if e["address"].startswith("::1")][0]
+        assert v6["CDS"]["records"] == [] and v6["CDS"]["status"] == "ok", v6
+    finally:
+        nsd.terminate()
+        nsd.wait(timeout=10)
