@@ -20,7 +20,7 @@ CHILDREN = [
     "roll-add.example.", "roll-swap.example.", "roll-zsk.example.", "roll-breaks.example.",
     "roll-replay.example.", "roll-expired.example.", "del-ok.example.",
     "del-mixed.example.", "unchanged.example.", "nocds.example.", "mismatch.example.",
-    "sha1.example.", "toomany.example.", "alg15.example.",
+    "sha1.example.", "toomany.example.", "alg15.example.", "roll-dszsk.example.",
 ]
 REJECTED = {
     "roll-zsk.example.": {"not-signed-by-ds-key"},
@@ -29,6 +29,9 @@ REJECTED = {
     "mismatch.example.": {"cds-cdnskey-mismatch"},
     "sha1.example.": {"digest-not-allowed"},
     "toomany.example.": {"too-many-records"},
+    # the parent's DS names the ZSK, which signs the CDS but not the DNSKEY RRset:
+    # the key set cannot be validated through the current DS set (S5)
+    "roll-dszsk.example.": {"dnskey-not-validated"},
 }
 
 
