@@ -146,3 +146,33 @@ def test_apply_json_bootstrap(zonecut, tb, zonefile):
         assert d["result"] == "update" and d["mode"] == "bootstrap", d
         assert d["ds_new"] == [key_ds(tb, d["child"], "csk")], d
     assert fqdn("boot-ok.example") in run.by_child
+
+
+def test_accept_after_delay(zonecut, tb, zonefile, tmp_path):
+    # S7 (RFC 8078 §3.3): without signals, a bootstrap is accepted only once the
+    # same CDS set has been seen over several runs for the configured delay; the
+    # observation lives in the state store. Off by default.
+    import time
+
+    c = "boot-missing.example."
+    db = str(tmp_path / "delay.db")
+    default = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--db", db)
+    d = expect(default, c, "rejected", mode="bootstrap")
+    assert "delay-pending" not in d["reasons"] and "bootstrap-signal-missing" in d["reasons"]
+
+    first = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--db", db,
+                 "--accept-after-delay", "2s")
+    d = expect(first, c, "rejected", mode="bootstrap")
+    assert "delay-pending" in d["reasons"], d
+    time.sleep(0.5)
+    early = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--db", db,
+                 "--accept-after-delay", "2s")
+    assert "delay-pending" in early[c]["reasons"], early[c]
+    time.sleep(2.1)
+    late = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--db", db,
+                "--accept-after-delay", "2s")
+    expect(late, c, "update", [], mode="bootstrap", ds_new=[key_ds(tb, c, "csk")])
+    # another store has seen nothing yet: pending again
+    other = scan(zonecut, tb, "--zone", zonefile, "--child", c,
+                 "--accept-after-delay", "2s")
+    assert "delay-pending" in other[c]["reasons"], other[c]
