@@ -21,6 +21,7 @@ CHILDREN = [
     "roll-replay.example.", "roll-expired.example.", "del-ok.example.",
     "del-mixed.example.", "unchanged.example.", "nocds.example.", "mismatch.example.",
     "sha1.example.", "toomany.example.", "alg15.example.", "roll-dszsk.example.",
+    "sub-cds.example.",
 ]
 REJECTED = {
     "roll-zsk.example.": {"not-signed-by-ds-key"},
@@ -252,3 +253,11 @@ def test_apply_nsupdate_stdout(zonecut, tb, zonefile):
     for line in run.lines:
         assert line.split()[0] in ("server", "zone", "prereq", "update", "send", "ttl", ";"), \
             run.describe()
+
+
+def test_records_below_the_apex_do_not_count(full):
+    # S1 (RFC 7344 §4.1): only CDS/CDNSKEY at the child apex count; this child
+    # publishes them at sub.sub-cds.example. only
+    d = expect(full, "sub-cds.example.", "no-cds", [])
+    assert d["queries"] == 2, d
+
