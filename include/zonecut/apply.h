@@ -156,6 +156,57 @@ ZC_PUBLIC bool zc_tsig_is_weak(const struct zc_tsig *key);
 /* zc_tsig_error_str() - "BADSIG", "BADKEY", "BADTIME", "BADTRUNC" or "TSIG error N". */
 ZC_PUBLIC const char *zc_tsig_error_str(int tsig_error);
 
+/* --- one DNS message exchange ----------------------------------------------- */
+
+/* The outcome of zc_apply_exchange(). */
+struct zc_exchange {
+	ldns_pkt *answer; /* the answer; caller frees with ldns_pkt_free(); NULL on failure */
+	int rcode;        /* rcode of the answer (also when it failed TSIG); -1: none came */
+	int tsig_error;   /* TSIG error field of the answer (16 BADSIG...); 0: none */
+	char why[256];    /* what went wrong when answer is NULL, naming @what and the server */
+};
+
+/*
+ * zc_apply_exchange() - one DNS message (a query or an RFC 2136 UPDATE) to @server
+ * over TCP (RFC 7766), signed with @tsig when not NULL (RFC 8945; @fudge seconds,
+ * 0: 300), bounded by @timeout_ms in all. The ID of @msg is replaced by a random
+ * one. The answer counts only when its ID, QR bit, opcode and question match and,
+ * with @tsig, it carries a valid TSIG of the same key (§5.3); its size is at most
+ * 65535 octets. @what names the message in x->why ("UPDATE", "DNSKEY query").
+ * Blocking: call it from a worker, not from an event-loop callback.
+ * Returns 0 with x->answer (the rcode may be any); otherwise x->answer is NULL,
+ * x->why says why and the result is ZC_ETIMEOUT, ZC_ECONN, ZC_EMALF (malformed or
+ * mismatched answer), ZC_ENOKEY (TSIG missing, of another key, or a BADKEY/BADSIG
+ * error), ZC_EBOGUS (TSIG MAC wrong), ZC_EEXPIRED (BADTIME or clock skew),
+ * -EINVAL, -ENOMEM or -errno.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_apply_exchange(const struct sockaddr *server, socklen_t server_len,
+					     const struct zc_tsig *tsig, ldns_pkt *msg,
+					     const char *what, unsigned timeout_ms, uint16_t fudge,
+					     struct zc_exchange *x);
+/* zc_rcode_str() - "NOERROR", "REFUSED", "NOTAUTH"...; "rcode?" for others. */
+ZC_PUBLIC const char *zc_rcode_str(int rcode);
+
+/* Longest HTTP answer body zc_apply_http() takes. */
+#define ZC_HTTP_MAX_BODY (4 * 1024 * 1024)
+
+/*
+ * zc_apply_http() - one HTTP/1.1 request (@method, @path starting with '/',
+ * extra @headers: NULL-terminated "Name: value" strings, may be NULL; @body may
+ * be NULL) to @server over plain TCP with "Connection: close", for the REST API
+ * of a DNS server on a trusted network (PowerDNS). Bounded by @timeout_ms in
+ * all; Content-Length, chunked and close-delimited answers are read.
+ * Blocking: call it from a worker. Returns 0 with *ret_status (the HTTP status)
+ * and *ret_body (NUL-terminated, free()) of *ret_len octets; otherwise @why says
+ * why: ZC_ETIMEOUT, ZC_ECONN, ZC_EMALF (not HTTP), ZC_ELIMIT (over
+ * ZC_HTTP_MAX_BODY), -EINVAL, -ENOMEM or -errno.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_apply_http(const struct sockaddr *server, socklen_t server_len,
+					 const char *method, const char *path,
+					 const char *const *headers, const char *body,
+					 unsigned timeout_ms, int *ret_status, char **ret_body,
+					 size_t *ret_len, char *why, size_t whylen);
+
 /* --- DNS UPDATE to the parent's primary ---------------------------------- */
 
 struct zc_updater;

@@ -4,7 +4,9 @@
  * runs: per child the last applied change (RFC 7344 §6.2 replay protection), the
  * journal of DS changes (written durably before a change is sent, so nothing is
  * lost and nothing is applied twice), RFC 8078 §3.3 accept-after-delay
- * observations and per-server back-off (RFC 9975 §3).
+ * observations and per-server back-off (RFC 9975 §3). And what the multi-signer
+ * controller (RFC 8901) must remember: its signers, each zone's signer group with
+ * the state of its current process, and the log of what that process did.
  *
  * One interface over backends: SQLite (a file path, the default) now; PostgreSQL
  * ("postgresql://...") later, behind the same functions.
@@ -32,7 +34,7 @@
 #define ZC_STORE_BACKOFF_BASE_S 300
 #define ZC_STORE_BACKOFF_MAX_S 86400
 /* Schema version this library writes; older files are migrated on open. */
-#define ZC_STORE_SCHEMA_VERSION 1
+#define ZC_STORE_SCHEMA_VERSION 2
 
 struct zc_store;
 
@@ -262,5 +264,130 @@ ZC_PUBLIC ZC_MUSTCHECK int zc_store_server_next_retry(struct zc_store *st, const
 						      const char *server,
 						      int64_t *ret_next_retry,
 						      uint32_t *ret_failures);
+
+/* --- multi-signer controller (RFC 8901): signers, groups, events ---------- */
+
+/*
+ * The store keeps these rows as text; signers/ decides what the texts mean (a
+ * signer's configuration, the group members as JSON, process data as JSON). Every
+ * text is bounded by ZC_STORE_MAX_TEXT, names by ZC_STORE_MAX_NAME.
+ */
+
+/* One configured signer (a DNS provider that signs with its own keys). */
+struct zc_signer_row {
+	char *name;      /* the signer's name */
+	char *spec;      /* its configuration, as zc_signer_format() writes it */
+	int64_t created; /* Unix time */
+	int64_t updated;
+};
+/* zc_signer_rows_free() - releases @n rows and frees the array; NULL-safe. */
+ZC_PUBLIC void zc_signer_rows_free(struct zc_signer_row *v, size_t n);
+
+/* zc_store_signer_put() - creates signer @name or replaces its @spec. 0 or an error. */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_signer_put(struct zc_store *st, const char *name,
+					       const char *spec);
+/*
+ * zc_store_signer_get() - the spec of signer @name into *ret_spec (free()).
+ * Returns 0, ZC_ENOTFOUND or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_signer_get(struct zc_store *st, const char *name,
+					       char **ret_spec);
+/*
+ * zc_store_signer_list() - every signer in name order. Returns 0 with *ret_v
+ * (zc_signer_rows_free(); NULL when *ret_n is 0) and *ret_n, or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_signer_list(struct zc_store *st, struct zc_signer_row **ret_v,
+						size_t *ret_n);
+/*
+ * zc_store_signer_delete() - forgets signer @name. Whether a group still uses it
+ * is for the caller to check. Returns 0, ZC_ENOTFOUND or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_signer_delete(struct zc_store *st, const char *name);
+
+/*
+ * One zone run by the controller: its configuration, its signer group and the
+ * state of its current (or last) process -- all in one row, so that every step
+ * of a process is one atomic compare-and-set write (@version).
+ */
+struct zc_group_row {
+	char *zone;          /* absolute lower-case name */
+	char *spec;          /* configuration (parent servers, options) */
+	char *members;       /* the signer group and what was pushed to each (JSON) */
+	int64_t proc_id;     /* number of the current or last process; 0: none yet */
+	char *proc_kind;     /* "join", "leave", ...; "" when there never was one */
+	char *proc_signer;   /* the signer it is about; "" */
+	char *proc_step;     /* the step it stands at */
+	char *proc_status;   /* "running", "waiting", "stopped", "done", "aborted"; "" */
+	int64_t proc_deadline; /* Unix time a wait ends; 0: none */
+	char *proc_wait;     /* what it waits for, for people; "" */
+	char *proc_data;     /* what the process keeps between steps (JSON); "" */
+	char *proc_error;    /* why it stopped, or the last transient failure; "" */
+	int64_t proc_started; /* Unix time */
+	int64_t version;     /* > 0; every write of the row increments it */
+	int64_t created;
+	int64_t updated;
+};
+/* zc_group_row_release() - frees the strings of @r (not @r); NULL-safe. */
+ZC_PUBLIC void zc_group_row_release(struct zc_group_row *r);
+/* zc_group_rows_free() - releases @n rows and frees the array; NULL-safe. */
+ZC_PUBLIC void zc_group_rows_free(struct zc_group_row *v, size_t n);
+
+/*
+ * zc_store_group_add() - creates the row of @r->zone from @r (NULL strings are
+ * stored as ""; version, created and updated are set by the store). Returns 0,
+ * -EEXIST when the zone has a row, or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_group_add(struct zc_store *st, const struct zc_group_row *r);
+/* zc_store_group_get() - the row of @zone into @ret (release it). 0, ZC_ENOTFOUND or an error. */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_group_get(struct zc_store *st, const char *zone,
+					      struct zc_group_row *ret);
+/*
+ * zc_store_group_list() - every row in zone order. Returns 0 with *ret_v
+ * (zc_group_rows_free(); NULL when *ret_n is 0) and *ret_n, or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_group_list(struct zc_store *st, struct zc_group_row **ret_v,
+					       size_t *ret_n);
+/*
+ * zc_store_group_update() - writes every field of @r (but zone and created) to the
+ * row of @r->zone when its version is still @r->version (compare-and-set),
+ * durably, and sets @r->version and @r->updated to the new values.
+ * Returns 0; -ESTALE when the row changed meanwhile (another controller): nothing
+ * written, the caller must re-read; ZC_ENOTFOUND; or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_group_update(struct zc_store *st, struct zc_group_row *r);
+/*
+ * zc_store_group_delete() - forgets the zone and its events. Returns 0,
+ * ZC_ENOTFOUND or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_group_delete(struct zc_store *st, const char *zone);
+
+/* One thing a process did, for status and audit (append-only). */
+struct zc_group_event {
+	int64_t id;     /* > 0, increasing; assigned by zc_store_group_event_add() */
+	char *zone;
+	int64_t proc_id;
+	int64_t at;     /* Unix time */
+	char *step;
+	char *signer;   /* "" when none */
+	char *action;   /* e.g. "update", "verified", "wait", "stopped" */
+	char *detail;   /* "" when none */
+};
+/* zc_group_events_free() - releases @n events and frees the array; NULL-safe. */
+ZC_PUBLIC void zc_group_events_free(struct zc_group_event *v, size_t n);
+/*
+ * zc_store_group_event_add() - appends @e (zone, proc_id, at, step, signer, action,
+ * detail; NULL strings as ""), durably. Returns 0 with *ret_id (may be NULL), or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_group_event_add(struct zc_store *st,
+						    const struct zc_group_event *e,
+						    int64_t *ret_id);
+/*
+ * zc_store_group_event_list() - the events of @zone (of process @proc_id only
+ * when not 0) in order, the last @max of them (0: ZC_STORE_MAX_LIST). Returns 0
+ * with *ret_v (zc_group_events_free(); NULL when *ret_n is 0) and *ret_n, or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_group_event_list(struct zc_store *st, const char *zone,
+						     int64_t proc_id, size_t max,
+						     struct zc_group_event **ret_v, size_t *ret_n);
 
 #endif

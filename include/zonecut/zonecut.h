@@ -12,6 +12,7 @@
 #include <zonecut/scan.h>
 #include <zonecut/store.h>
 #include <zonecut/apply.h>
+#include <zonecut/signers.h>
 
 /* zc_version() - the library version string, e.g. "0.1.0". */
 ZC_PUBLIC const char *zc_version(void);

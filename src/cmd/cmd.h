@@ -84,11 +84,17 @@ json_t *out_pkt_json(const ldns_pkt *pkt);
 void out_pkt_text(FILE *out, const ldns_pkt *pkt);
 /* Final check of stdout: returns EXIT_OPERATIONAL when a write failed, else @code. */
 int out_finish(int code);
+/*
+ * Opens the state store at @db, or at zc_store_default_path() when NULL; says
+ * why on stderr when it cannot. Returns 0 or the error.
+ */
+int cmd_open_store(const char *db, struct zc_store **ret);
 
 /* Subcommands. */
 int cmd_query(int argc, char **argv);
 extern const struct cmd cmd_query_def;
 int cmd_scan(int argc, char **argv);
 extern const struct cmd cmd_scan_def;
+extern const struct cmd cmd_signers_def;
 
 #endif

@@ -641,29 +641,6 @@ static void changes_free(struct scan_run *run)
 	free(run->changes);
 }
 
-static int open_store(const struct scan_args *a, struct zc_store **ret)
-{
-	extern char **environ;
-	char *path = NULL;
-	int r;
-
-	if (a->db) {
-		path = strdup(a->db);
-		r = path ? 0 : -ENOMEM;
-	} else {
-		r = zc_store_default_path(environ, &path);
-	}
-	if (r == 0) {
-		r = zc_store_open(arg_ctx, path, ret);
-	}
-	if (r < 0) {
-		fprintf(stderr, "%s: state store %s%s%s cannot be opened (%s)\n", arg_progname,
-			path ? "'" : "", path ? path : "", path ? "'" : "", zc_strerror(r));
-	}
-	free(path);
-	return r;
-}
-
 /* Each query attempt holds a socket: allow as many descriptors as we may. */
 static void raise_fd_limit(void)
 {
@@ -739,7 +716,7 @@ int cmd_scan(int argc, char **argv)
 	if (zc_zone_source_origin(src)) {
 		zc_name_to_str(zc_zone_source_origin(src), run.parent, sizeof(run.parent));
 	}
-	if (open_store(&a, &store) < 0) {
+	if (cmd_open_store(a.db, &store) < 0) {
 		src->free(src);
 		return EXIT_OPERATIONAL;
 	}

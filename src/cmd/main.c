@@ -34,6 +34,7 @@ static const struct cmd cmd_version_def = {
 static const struct cmd *const cmds[] = {
 	&cmd_scan_def,
 	&cmd_query_def,
+	&cmd_signers_def,
 	&cmd_help_def,
 	&cmd_version_def,
 	NULL,

@@ -75,6 +75,12 @@ static int apply(const struct cmd *c, const struct cmd_opt *o, void *state, cons
 
 static const struct cmd_opt *env_table;
 
+/*
+ * The config file and environment entries applied last: option setters keep
+ * pointers to their values (as they do to argv), so they live until exit.
+ */
+static struct zc_conf *kept_conf[2];
+
 static bool env_known(const char *key)
 {
 	const struct cmd_opt *o = find_opt(env_table, key);
@@ -163,7 +169,9 @@ int cmd_parse_options(const struct cmd *c, void *state, int argc, char **argv, i
 			return cmd_usage_error(c->name, "%s", err);
 		}
 		r = apply_conf(c, state, conf);
-		zc_conf_free(conf);
+		/* option values point into it: kept for the life of the command */
+		zc_conf_free(kept_conf[0]);
+		kept_conf[0] = conf;
 		if (r) {
 			return r;
 		}
@@ -179,7 +187,8 @@ int cmd_parse_options(const struct cmd *c, void *state, int argc, char **argv, i
 		if (r == 0) {
 			r = apply_conf(c, state, env);
 		}
-		zc_conf_free(env);
+		zc_conf_free(kept_conf[1]);
+		kept_conf[1] = env;
 		if (r) {
 			return r;
 		}

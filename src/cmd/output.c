@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Output of the command: JSON Lines on stdout (jansson), DNS messages as RFC 8427
- * JSON or as kdig-like text, and the final stdout write check.
+ * JSON or as kdig-like text, and the final stdout write check; and opening the
+ * state store, with the message when it cannot be.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -192,4 +193,27 @@ void out_pkt_text(FILE *out, const ldns_pkt *pkt)
 	section_text(out, "ANSWER", ldns_pkt_answer(pkt));
 	section_text(out, "AUTHORITY", ldns_pkt_authority(pkt));
 	section_text(out, "ADDITIONAL", ldns_pkt_additional(pkt));
+}
+
+int cmd_open_store(const char *db, struct zc_store **ret)
+{
+	extern char **environ;
+	char *path = NULL;
+	int r;
+
+	if (db) {
+		path = strdup(db);
+		r = path ? 0 : -ENOMEM;
+	} else {
+		r = zc_store_default_path(environ, &path);
+	}
+	if (r == 0) {
+		r = zc_store_open(arg_ctx, path, ret);
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: state store %s%s%s cannot be opened (%s)\n", arg_progname,
+			path ? "'" : "", path ? path : "", path ? "'" : "", zc_strerror(r));
+	}
+	free(path);
+	return r;
 }

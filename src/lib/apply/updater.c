@@ -19,7 +19,6 @@
 
 #define UPDATER_DEFAULT_TIMEOUT_MS 5000
 #define UPDATER_DEFAULT_FUDGE 300
-#define UPDATER_MAX_WIRE 65535
 
 struct zc_updater {
 	struct zc_ctx *ctx; /* borrowed */
@@ -29,14 +28,6 @@ struct zc_updater {
 	const struct zc_tsig *tsig; /* borrowed; NULL: unsigned */
 	unsigned timeout_ms;
 	uint16_t fudge;
-};
-
-/* The outcome of one exchange with the primary. */
-struct xfer {
-	ldns_pkt *answer; /* parsed answer; NULL on failure */
-	int rcode;        /* of the answer; -1 when none came */
-	int tsig_error;   /* TSIG error field; 0 none */
-	char why[256];    /* the failure, when the exchange failed */
 };
 
 int zc_updater_new(struct zc_ctx *ctx, const struct sockaddr *primary, socklen_t primary_len,
@@ -84,112 +75,14 @@ static void msgf(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *rcode_str(int rcode)
+/* Sends @pkt to the primary, signed with the updater's key (zc_apply_exchange()). */
+static void exchange(struct zc_updater *up, ldns_pkt *pkt, const char *what, struct zc_exchange *x)
 {
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-					     "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-					     "NXRRSET", "NOTAUTH", "NOTZONE" };
+	int r = zc_apply_exchange((const struct sockaddr *)&up->addr, up->addr_len, up->tsig, pkt,
+				  what, up->timeout_ms, up->fudge, x);
 
-	if (rcode >= 0 && rcode < (int)ZC_ARRAY_SIZE(names)) {
-		return names[rcode];
-	}
-	return "rcode?";
-}
-
-/*
- * Sends @pkt (signed when the updater has a key) and reads, checks and parses the
- * answer: same ID, QR set, same opcode and question, valid TSIG. On failure
- * x->answer is NULL and x->why says what went wrong.
- */
-static void exchange(struct zc_updater *up, ldns_pkt *pkt, const char *what, struct xfer *x)
-{
-	uint8_t *wire = NULL, *ans = NULL, mac[ZC_TSIG_MAX_MAC];
-	size_t wlen = 0, alen = 0, mac_len = 0, plen = 0;
-	uint8_t *plain = NULL;
-	ldns_pkt *a = NULL;
-	int r, terr = 0;
-
-	x->answer = NULL;
-	x->rcode = -1;
-	x->tsig_error = 0;
-	x->why[0] = '\0';
-	ldns_pkt_set_random_id(pkt);
-	if (ldns_pkt2wire(&plain, pkt, &plen) != LDNS_STATUS_OK || plen > UPDATER_MAX_WIRE) {
-		msgf(x->why, sizeof(x->why), "%s to %s could not be built", what, up->addr_text);
-		goto out;
-	}
-	wire = malloc(UPDATER_MAX_WIRE);
-	if (!wire) {
-		msgf(x->why, sizeof(x->why), "%s: out of memory", what);
-		goto out;
-	}
-	memcpy(wire, plain, plen);
-	wlen = plen;
-	if (up->tsig) {
-		r = zc_tsig_sign_wire(up->tsig, wire, plen, UPDATER_MAX_WIRE,
-				      zc_now_wall_ms() / 1000, up->fudge, &wlen, mac, &mac_len);
-		if (r < 0) {
-			msgf(x->why, sizeof(x->why), "%s to %s could not be signed (%s)", what,
-			     up->addr_text, zc_strerror(r));
-			goto out;
-		}
-	}
-	r = zc_apply_tcp_exchange((const struct sockaddr *)&up->addr, up->addr_len, wire, wlen,
-				  up->timeout_ms, &ans, &alen);
-	if (r < 0) {
-		msgf(x->why, sizeof(x->why), "%s to %s failed (%s)", what, up->addr_text,
-		     zc_strerror(r));
-		goto out;
-	}
-	if (alen < LDNS_HEADER_SIZE || ldns_read_uint16(ans) != ldns_pkt_id(pkt) ||
-	    !LDNS_QR_WIRE(ans) || LDNS_OPCODE_WIRE(ans) != ldns_pkt_get_opcode(pkt)) {
-		msgf(x->why, sizeof(x->why), "%s to %s: the answer does not match", what,
-		     up->addr_text);
-		goto out;
-	}
-	x->rcode = LDNS_RCODE_WIRE(ans);
-	if (up->tsig) {
-		r = zc_tsig_verify_wire(up->tsig, ans, alen, mac, mac_len, zc_now_wall_ms() / 1000,
-					&terr);
-		x->tsig_error = terr;
-		if (r < 0 && terr != 0) {
-			msgf(x->why, sizeof(x->why),
-			     "%s to %s: TSIG error %s with key '%s' (%s)", what, up->addr_text,
-			     zc_tsig_error_str(terr), zc_tsig_name(up->tsig),
-			     terr == 16   ? "wrong secret or algorithm"
-			     : terr == 17 ? "the primary does not know this key"
-			     : terr == 18 ? "clocks differ by more than the fudge"
-					  : "rejected");
-			goto out;
-		}
-		if (r < 0) {
-			msgf(x->why, sizeof(x->why), "%s to %s: the answer's TSIG is not valid (%s)",
-			     what, up->addr_text,
-			     r == ZC_ENOKEY ? "unsigned or signed with another key" : zc_strerror(r));
-			goto out;
-		}
-	}
-	if (ldns_wire2pkt(&a, ans, alen) != LDNS_STATUS_OK || !a) {
-		msgf(x->why, sizeof(x->why), "%s to %s: malformed answer", what, up->addr_text);
-		goto out;
-	}
-	if (ldns_pkt_qdcount(a) > 0 &&
-	    (ldns_rr_list_rr_count(ldns_pkt_question(a)) != 1 ||
-	     ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(a), 0)),
-				ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(pkt), 0))) != 0 ||
-	     ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(a), 0)) !=
-		     ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(pkt), 0)))) {
-		msgf(x->why, sizeof(x->why), "%s to %s: the answer is for another question", what,
-		     up->addr_text);
-		ldns_pkt_free(a);
-		a = NULL;
-		goto out;
-	}
-	x->answer = a;
-out:
-	free(plain);
-	free(wire);
-	free(ans);
+	/* on failure x->answer is NULL and x->why says why: the callers look at those */
+	(void)r;
 }
 
 /*
@@ -197,7 +90,7 @@ out:
  * from its own zone) into *ret_text (zc_apply_ds_text() form). Returns 0, or -1
  * with @x->why set.
  */
-static int read_ds(struct zc_updater *up, const char *child, struct xfer *x, char **ret_text)
+static int read_ds(struct zc_updater *up, const char *child, struct zc_exchange *x, char **ret_text)
 {
 	ldns_rdf *name = NULL;
 	ldns_pkt *q = NULL;
@@ -220,7 +113,7 @@ static int read_ds(struct zc_updater *up, const char *child, struct xfer *x, cha
 	rc = x->rcode;
 	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
 		msgf(x->why, sizeof(x->why), "DS query for %s to %s answered %s", child,
-		     up->addr_text, rcode_str(rc));
+		     up->addr_text, zc_rcode_str(rc));
 		goto out;
 	}
 	/* Only the primary's own data counts: an authoritative answer. */
@@ -446,7 +339,7 @@ static void set_str(const char *text, char *buf, size_t len)
 static int run_entry(struct zc_updater *up, struct zc_store *st, struct zc_journal_entry *e,
 		     struct zc_apply_result *res)
 {
-	struct xfer x;
+	struct zc_exchange x;
 	ldns_pkt *pkt = NULL;
 	char *cur = NULL, msg[512], have[200];
 	int r;
@@ -511,13 +404,13 @@ static int run_entry(struct zc_updater *up, struct zc_store *st, struct zc_journ
 		break;
 	default:
 		msgf(msg, sizeof(msg), "UPDATE to %s answered %s", up->addr_text,
-		     rcode_str(x.rcode));
+		     zc_rcode_str(x.rcode));
 		return finish(up, st, e, ZC_JOURNAL_FAILED, x.rcode, msg, res);
 	}
 	/* Step 4: read back. */
 	if (read_ds(up, e->child, &x, &cur) < 0) {
 		msgf(msg, sizeof(msg), "UPDATE answered %s but the read-back failed: %s",
-		     rcode_str(res->rcode), x.why);
+		     zc_rcode_str(res->rcode), x.why);
 		return finish(up, st, e, ZC_JOURNAL_FAILED, res->rcode, msg, res);
 	}
 	if (strcmp(cur, e->ds_new) == 0) {
@@ -538,7 +431,7 @@ static int run_entry(struct zc_updater *up, struct zc_store *st, struct zc_journ
 	msgf(msg, sizeof(msg),
 	     "UPDATE prerequisite failed (%s): the DS set changed meanwhile (now: %s); left "
 	     "untouched",
-	     rcode_str(res->rcode), have);
+	     zc_rcode_str(res->rcode), have);
 	return finish(up, st, e, ZC_JOURNAL_CONFLICT, res->rcode, msg, res);
 }
 

@@ -36,6 +36,19 @@ struct zc_store_ops {
 	int (*server_success)(struct zc_store *st, const char *child, const char *server);
 	int (*server_get)(struct zc_store *st, const char *child, const char *server,
 			  int64_t *ret_next_retry, uint32_t *ret_failures);
+	/* multi-signer controller */
+	int (*signer_put)(struct zc_store *st, const char *name, const char *spec, int64_t now);
+	int (*signer_get)(struct zc_store *st, const char *name, char **ret_spec);
+	int (*signer_list)(struct zc_store *st, struct zc_signer_row **ret_v, size_t *ret_n);
+	int (*signer_delete)(struct zc_store *st, const char *name);
+	int (*group_add)(struct zc_store *st, const struct zc_group_row *r, int64_t now);
+	int (*group_get)(struct zc_store *st, const char *zone, struct zc_group_row *ret);
+	int (*group_list)(struct zc_store *st, struct zc_group_row **ret_v, size_t *ret_n);
+	int (*group_update)(struct zc_store *st, struct zc_group_row *r, int64_t now);
+	int (*group_delete)(struct zc_store *st, const char *zone);
+	int (*event_add)(struct zc_store *st, const struct zc_group_event *e, int64_t *ret_id);
+	int (*event_list)(struct zc_store *st, const char *zone, int64_t proc_id, size_t max,
+			  struct zc_group_event **ret_v, size_t *ret_n);
 };
 
 struct zc_store {

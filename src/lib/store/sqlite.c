@@ -59,6 +59,39 @@ static const char *const migrations[] = {
 	"  failures INTEGER NOT NULL,"
 	"  next_retry INTEGER NOT NULL,"
 	"  PRIMARY KEY (child, server));",
+	/* 1 -> 2: the multi-signer controller (zonecut signers) */
+	"CREATE TABLE signer ("
+	"  name TEXT PRIMARY KEY NOT NULL,"
+	"  spec TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE TABLE signer_group ("
+	"  zone TEXT PRIMARY KEY NOT NULL,"
+	"  spec TEXT NOT NULL DEFAULT '',"
+	"  members TEXT NOT NULL DEFAULT '',"
+	"  proc_id INTEGER NOT NULL DEFAULT 0,"
+	"  proc_kind TEXT NOT NULL DEFAULT '',"
+	"  proc_signer TEXT NOT NULL DEFAULT '',"
+	"  proc_step TEXT NOT NULL DEFAULT '',"
+	"  proc_status TEXT NOT NULL DEFAULT '',"
+	"  proc_deadline INTEGER NOT NULL DEFAULT 0,"
+	"  proc_wait TEXT NOT NULL DEFAULT '',"
+	"  proc_data TEXT NOT NULL DEFAULT '',"
+	"  proc_error TEXT NOT NULL DEFAULT '',"
+	"  proc_started INTEGER NOT NULL DEFAULT 0,"
+	"  version INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE TABLE signer_event ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  zone TEXT NOT NULL,"
+	"  proc_id INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  step TEXT NOT NULL,"
+	"  signer TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  detail TEXT NOT NULL);"
+	"CREATE INDEX signer_event_zone ON signer_event(zone, proc_id, id);",
 };
 _Static_assert(ZC_ARRAY_SIZE(migrations) == ZC_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
@@ -88,8 +121,27 @@ enum sq_stmt {
 	S_SRV_GET,
 	S_SRV_PUT,
 	S_SRV_DEL,
+	S_SIGNER_PUT,
+	S_SIGNER_GET,
+	S_SIGNER_LIST,
+	S_SIGNER_DEL,
+	S_GROUP_ADD,
+	S_GROUP_GET,
+	S_GROUP_LIST,
+	S_GROUP_UPDATE,
+	S_GROUP_DEL,
+	S_GROUP_DEL_EVENTS,
+	S_EVENT_ADD,
+	S_EVENT_LIST,
+	S_EVENT_LIST_PROC,
 	S_COUNT
 };
+
+#define GROUP_COLUMNS                                                                      \
+	"zone, spec, members, proc_id, proc_kind, proc_signer, proc_step, proc_status, "   \
+	"proc_deadline, proc_wait, proc_data, proc_error, proc_started, version, created, " \
+	"updated"
+#define EVENT_COLUMNS "id, zone, proc_id, at, step, signer, action, detail"
 
 static const char *const sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -130,6 +182,30 @@ static const char *const sql[S_COUNT] = {
 	[S_SRV_PUT] = "INSERT OR REPLACE INTO server_backoff (child, server, failures,"
 		      " next_retry) VALUES (?1, ?2, ?3, ?4)",
 	[S_SRV_DEL] = "DELETE FROM server_backoff WHERE child = ?1 AND server = ?2",
+	[S_SIGNER_PUT] = "INSERT INTO signer (name, spec, created, updated) VALUES (?1, ?2, ?3, ?3)"
+			 " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec,"
+			 " updated = excluded.updated",
+	[S_SIGNER_GET] = "SELECT spec FROM signer WHERE name = ?1",
+	[S_SIGNER_LIST] = "SELECT name, spec, created, updated FROM signer ORDER BY name",
+	[S_SIGNER_DEL] = "DELETE FROM signer WHERE name = ?1",
+	[S_GROUP_ADD] = "INSERT INTO signer_group (" GROUP_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+			" ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?14)",
+	[S_GROUP_GET] = "SELECT " GROUP_COLUMNS " FROM signer_group WHERE zone = ?1",
+	[S_GROUP_LIST] = "SELECT " GROUP_COLUMNS " FROM signer_group ORDER BY zone",
+	[S_GROUP_UPDATE] = "UPDATE signer_group SET spec = ?2, members = ?3, proc_id = ?4,"
+			   " proc_kind = ?5, proc_signer = ?6, proc_step = ?7, proc_status = ?8,"
+			   " proc_deadline = ?9, proc_wait = ?10, proc_data = ?11,"
+			   " proc_error = ?12, proc_started = ?13, version = version + 1,"
+			   " updated = ?14 WHERE zone = ?1 AND version = ?15",
+	[S_GROUP_DEL] = "DELETE FROM signer_group WHERE zone = ?1",
+	[S_GROUP_DEL_EVENTS] = "DELETE FROM signer_event WHERE zone = ?1",
+	[S_EVENT_ADD] = "INSERT INTO signer_event (zone, proc_id, at, step, signer, action, detail)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_EVENT_LIST] = "SELECT * FROM (SELECT " EVENT_COLUMNS " FROM signer_event WHERE zone = ?1"
+			 " ORDER BY id DESC LIMIT ?2) ORDER BY id",
+	[S_EVENT_LIST_PROC] = "SELECT * FROM (SELECT " EVENT_COLUMNS " FROM signer_event"
+			      " WHERE zone = ?1 AND proc_id = ?3 ORDER BY id DESC LIMIT ?2)"
+			      " ORDER BY id",
 };
 
 struct sq {
@@ -954,6 +1030,392 @@ static int sq_server_get(struct zc_store *st, const char *child, const char *ser
 	return 0;
 }
 
+/* --- multi-signer controller ---------------------------------------------- */
+
+static int sq_signer_put(struct zc_store *st, const char *name, const char *spec, int64_t now)
+{
+	int r = 0;
+	sqlite3_stmt *stmt = sq_stmt(st, S_SIGNER_PUT, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	bind_text(stmt, 1, name);
+	bind_text(stmt, 2, spec);
+	sqlite3_bind_int64(stmt, 3, now);
+	return sq_exec_stmt(st, stmt, "recording a signer");
+}
+
+static int sq_signer_get(struct zc_store *st, const char *name, char **ret_spec)
+{
+	int r = 0, rc;
+	sqlite3_stmt *stmt = sq_stmt(st, S_SIGNER_GET, &r);
+	char *spec;
+
+	if (!stmt) {
+		return r;
+	}
+	bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		sq_done(stmt);
+		return ZC_ENOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		sq_done(stmt);
+		return sq_fail(st, rc, "reading a signer");
+	}
+	spec = col_text(stmt, 0, &r);
+	sq_done(stmt);
+	if (!spec) {
+		return r < 0 ? r : ZC_ESTORE;
+	}
+	*ret_spec = spec;
+	return 0;
+}
+
+/*
+ * Steps @stmt and reads each row with @read into a growing array of @size-octet
+ * elements (read fills a zeroed element; on failure it releases what it took).
+ * @release frees @n elements and the array. Returns 0 with *ret_v (NULL when
+ * *ret_n is 0) and *ret_n, or an error (nothing returned).
+ */
+static int sq_collect(struct zc_store *st, sqlite3_stmt *stmt, size_t size,
+		      int (*read)(sqlite3_stmt *stmt, void *row),
+		      void (*release)(void *v, size_t n), const char *what, void **ret_v,
+		      size_t *ret_n)
+{
+	char *v = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0, rc = SQLITE_DONE;
+
+	while (r == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			char *nv = realloc(v, (cap ? cap * 2 : 16) * size);
+
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = cap ? cap * 2 : 16;
+		}
+		memset(v + n * size, 0, size);
+		r = read(stmt, v + n * size);
+		n += r == 0;
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		r = sq_fail(st, rc, what);
+	}
+	sq_done(stmt);
+	if (r < 0) {
+		release(v, n);
+		return r;
+	}
+	if (n == 0) {
+		free(v);
+		v = NULL;
+	}
+	*ret_v = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int read_signer(sqlite3_stmt *stmt, void *row)
+{
+	struct zc_signer_row *s = row;
+	int err = 0;
+
+	s->name = col_text(stmt, 0, &err);
+	s->spec = col_text(stmt, 1, &err);
+	s->created = sqlite3_column_int64(stmt, 2);
+	s->updated = sqlite3_column_int64(stmt, 3);
+	if (err == 0 && (!s->name || !s->spec)) {
+		err = ZC_ESTORE;
+	}
+	if (err < 0) {
+		free(s->name);
+		free(s->spec);
+	}
+	return err;
+}
+
+static void release_signers(void *v, size_t n)
+{
+	zc_signer_rows_free(v, n);
+}
+
+static int sq_signer_list(struct zc_store *st, struct zc_signer_row **ret_v, size_t *ret_n)
+{
+	int r = 0;
+	sqlite3_stmt *stmt = sq_stmt(st, S_SIGNER_LIST, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	return sq_collect(st, stmt, sizeof(**ret_v), read_signer, release_signers,
+			  "listing the signers", (void **)ret_v, ret_n);
+}
+
+/* Runs a DELETE of one row by key; ZC_ENOTFOUND when nothing was deleted. */
+static int delete_one(struct zc_store *st, enum sq_stmt id, const char *key, const char *what)
+{
+	int r = 0;
+	sqlite3_stmt *stmt = sq_stmt(st, id, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	bind_text(stmt, 1, key);
+	r = sq_exec_stmt(st, stmt, what);
+	if (r == 0 && sqlite3_changes(SQ(st)->db) == 0) {
+		r = ZC_ENOTFOUND;
+	}
+	return r;
+}
+
+static int sq_signer_delete(struct zc_store *st, const char *name)
+{
+	return delete_one(st, S_SIGNER_DEL, name, "deleting a signer");
+}
+
+/* Binds the fields of a group row as ?2 .. ?13 (S_GROUP_ADD and S_GROUP_UPDATE agree). */
+static void bind_group(sqlite3_stmt *stmt, const struct zc_group_row *r)
+{
+	bind_text(stmt, 1, r->zone);
+	bind_text(stmt, 2, r->spec ? r->spec : "");
+	bind_text(stmt, 3, r->members ? r->members : "");
+	sqlite3_bind_int64(stmt, 4, r->proc_id);
+	bind_text(stmt, 5, r->proc_kind ? r->proc_kind : "");
+	bind_text(stmt, 6, r->proc_signer ? r->proc_signer : "");
+	bind_text(stmt, 7, r->proc_step ? r->proc_step : "");
+	bind_text(stmt, 8, r->proc_status ? r->proc_status : "");
+	sqlite3_bind_int64(stmt, 9, r->proc_deadline);
+	bind_text(stmt, 10, r->proc_wait ? r->proc_wait : "");
+	bind_text(stmt, 11, r->proc_data ? r->proc_data : "");
+	bind_text(stmt, 12, r->proc_error ? r->proc_error : "");
+	sqlite3_bind_int64(stmt, 13, r->proc_started);
+}
+
+static int sq_group_add(struct zc_store *st, const struct zc_group_row *row, int64_t now)
+{
+	int r = 0, rc;
+	sqlite3_stmt *stmt = sq_stmt(st, S_GROUP_ADD, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	bind_group(stmt, row);
+	sqlite3_bind_int64(stmt, 14, now);
+	rc = sqlite3_step(stmt);
+	sq_done(stmt);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		return -EEXIST;
+	}
+	if (rc != SQLITE_DONE) {
+		return sq_fail(st, rc, "adding a signer group");
+	}
+	return 0;
+}
+
+/* Reads one group row (GROUP_COLUMNS order) into @g. */
+static int read_group(sqlite3_stmt *stmt, void *row)
+{
+	struct zc_group_row *g = row;
+	char **texts[] = { &g->zone,      &g->spec,      &g->members,   NULL,
+			   &g->proc_kind, &g->proc_signer, &g->proc_step, &g->proc_status,
+			   NULL,          &g->proc_wait, &g->proc_data, &g->proc_error };
+	int err = 0;
+
+	memset(g, 0, sizeof(*g));
+	for (int i = 0; i < (int)ZC_ARRAY_SIZE(texts); i++) {
+		if (texts[i]) {
+			*texts[i] = col_text(stmt, i, &err);
+			if (err == 0 && !*texts[i]) {
+				err = ZC_ESTORE;
+			}
+		}
+	}
+	g->proc_id = sqlite3_column_int64(stmt, 3);
+	g->proc_deadline = sqlite3_column_int64(stmt, 8);
+	g->proc_started = sqlite3_column_int64(stmt, 12);
+	g->version = sqlite3_column_int64(stmt, 13);
+	g->created = sqlite3_column_int64(stmt, 14);
+	g->updated = sqlite3_column_int64(stmt, 15);
+	if (err < 0) {
+		zc_group_row_release(g);
+	}
+	return err;
+}
+
+static int sq_group_get(struct zc_store *st, const char *zone, struct zc_group_row *ret)
+{
+	int r = 0, rc;
+	sqlite3_stmt *stmt = sq_stmt(st, S_GROUP_GET, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	bind_text(stmt, 1, zone);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		r = ZC_ENOTFOUND;
+	} else if (rc != SQLITE_ROW) {
+		r = sq_fail(st, rc, "reading a signer group");
+	} else {
+		r = read_group(stmt, ret);
+	}
+	sq_done(stmt);
+	return r;
+}
+
+static void release_groups(void *v, size_t n)
+{
+	zc_group_rows_free(v, n);
+}
+
+static int sq_group_list(struct zc_store *st, struct zc_group_row **ret_v, size_t *ret_n)
+{
+	int r = 0;
+	sqlite3_stmt *stmt = sq_stmt(st, S_GROUP_LIST, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	return sq_collect(st, stmt, sizeof(**ret_v), read_group, release_groups,
+			  "listing the signer groups", (void **)ret_v, ret_n);
+}
+
+static int sq_group_update(struct zc_store *st, struct zc_group_row *row, int64_t now)
+{
+	struct zc_group_row cur;
+	int r = 0;
+	sqlite3_stmt *stmt;
+
+	r = tx_begin(st);
+	if (r < 0) {
+		return r;
+	}
+	stmt = sq_stmt(st, S_GROUP_UPDATE, &r);
+	if (!stmt) {
+		return tx_rollback(st, r);
+	}
+	bind_group(stmt, row);
+	sqlite3_bind_int64(stmt, 14, now);
+	sqlite3_bind_int64(stmt, 15, row->version);
+	r = sq_exec_stmt(st, stmt, "updating a signer group");
+	if (r == 0 && sqlite3_changes(SQ(st)->db) == 0) {
+		/* Tell "changed meanwhile" from "gone". */
+		r = sq_group_get(st, row->zone, &cur);
+		if (r == 0) {
+			zc_group_row_release(&cur);
+			r = -ESTALE;
+		}
+	}
+	if (r == 0) {
+		r = tx_commit(st);
+	}
+	if (r < 0) {
+		return tx_rollback(st, r);
+	}
+	row->version++;
+	row->updated = now;
+	return 0;
+}
+
+static int sq_group_delete(struct zc_store *st, const char *zone)
+{
+	int r = tx_begin(st);
+
+	if (r < 0) {
+		return r;
+	}
+	r = delete_one(st, S_GROUP_DEL, zone, "deleting a signer group");
+	if (r == 0) {
+		sqlite3_stmt *stmt = sq_stmt(st, S_GROUP_DEL_EVENTS, &r);
+
+		if (stmt) {
+			bind_text(stmt, 1, zone);
+			r = sq_exec_stmt(st, stmt, "deleting the events of a signer group");
+		}
+	}
+	if (r == 0) {
+		r = tx_commit(st);
+	}
+	return r < 0 ? tx_rollback(st, r) : 0;
+}
+
+static int sq_event_add(struct zc_store *st, const struct zc_group_event *e, int64_t *ret_id)
+{
+	int r = 0;
+	sqlite3_stmt *stmt = sq_stmt(st, S_EVENT_ADD, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	bind_text(stmt, 1, e->zone);
+	sqlite3_bind_int64(stmt, 2, e->proc_id);
+	sqlite3_bind_int64(stmt, 3, e->at);
+	bind_text(stmt, 4, e->step ? e->step : "");
+	bind_text(stmt, 5, e->signer ? e->signer : "");
+	bind_text(stmt, 6, e->action ? e->action : "");
+	bind_text(stmt, 7, e->detail ? e->detail : "");
+	r = sq_exec_stmt(st, stmt, "recording an event");
+	if (r == 0 && ret_id) {
+		*ret_id = sqlite3_last_insert_rowid(SQ(st)->db);
+	}
+	return r;
+}
+
+static int read_event(sqlite3_stmt *stmt, void *row)
+{
+	struct zc_group_event *e = row;
+	int err = 0;
+
+	e->id = sqlite3_column_int64(stmt, 0);
+	e->zone = col_text(stmt, 1, &err);
+	e->proc_id = sqlite3_column_int64(stmt, 2);
+	e->at = sqlite3_column_int64(stmt, 3);
+	e->step = col_text(stmt, 4, &err);
+	e->signer = col_text(stmt, 5, &err);
+	e->action = col_text(stmt, 6, &err);
+	e->detail = col_text(stmt, 7, &err);
+	if (err == 0 && (!e->zone || !e->step || !e->signer || !e->action || !e->detail)) {
+		err = ZC_ESTORE;
+	}
+	if (err < 0) {
+		free(e->zone);
+		free(e->step);
+		free(e->signer);
+		free(e->action);
+		free(e->detail);
+	}
+	return err;
+}
+
+static void release_events(void *v, size_t n)
+{
+	zc_group_events_free(v, n);
+}
+
+static int sq_event_list(struct zc_store *st, const char *zone, int64_t proc_id, size_t max,
+			 struct zc_group_event **ret_v, size_t *ret_n)
+{
+	int r = 0;
+	sqlite3_stmt *stmt = sq_stmt(st, proc_id ? S_EVENT_LIST_PROC : S_EVENT_LIST, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	bind_text(stmt, 1, zone);
+	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)max);
+	if (proc_id) {
+		sqlite3_bind_int64(stmt, 3, proc_id);
+	}
+	return sq_collect(st, stmt, sizeof(**ret_v), read_event, release_events,
+			  "listing events", (void **)ret_v, ret_n);
+}
+
 const struct zc_store_ops zc_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -970,4 +1432,15 @@ const struct zc_store_ops zc_store_sqlite_ops = {
 	.server_failure = sq_server_failure,
 	.server_success = sq_server_success,
 	.server_get = sq_server_get,
+	.signer_put = sq_signer_put,
+	.signer_get = sq_signer_get,
+	.signer_list = sq_signer_list,
+	.signer_delete = sq_signer_delete,
+	.group_add = sq_group_add,
+	.group_get = sq_group_get,
+	.group_list = sq_group_list,
+	.group_update = sq_group_update,
+	.group_delete = sq_group_delete,
+	.event_add = sq_event_add,
+	.event_list = sq_event_list,
 };

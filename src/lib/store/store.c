@@ -519,3 +519,244 @@ int zc_store_server_next_retry(struct zc_store *st, const char *child, const cha
 	}
 	return st->ops->server_get(st, child, server, ret_next_retry, ret_failures);
 }
+
+/* --- multi-signer controller ---------------------------------------------- */
+
+void zc_signer_rows_free(struct zc_signer_row *v, size_t n)
+{
+	if (!v) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].spec);
+	}
+	free(v);
+}
+
+void zc_group_row_release(struct zc_group_row *r)
+{
+	if (!r) {
+		return;
+	}
+	free(r->zone);
+	free(r->spec);
+	free(r->members);
+	free(r->proc_kind);
+	free(r->proc_signer);
+	free(r->proc_step);
+	free(r->proc_status);
+	free(r->proc_wait);
+	free(r->proc_data);
+	free(r->proc_error);
+	r->zone = r->spec = r->members = r->proc_kind = r->proc_signer = r->proc_step = NULL;
+	r->proc_status = r->proc_wait = r->proc_data = r->proc_error = NULL;
+}
+
+void zc_group_rows_free(struct zc_group_row *v, size_t n)
+{
+	if (!v) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		zc_group_row_release(&v[i]);
+	}
+	free(v);
+}
+
+void zc_group_events_free(struct zc_group_event *v, size_t n)
+{
+	if (!v) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].zone);
+		free(v[i].step);
+		free(v[i].signer);
+		free(v[i].action);
+		free(v[i].detail);
+	}
+	free(v);
+}
+
+/* A text that may be NULL (stored as ""): bounded. */
+static int check_opt_text(const char *s)
+{
+	return s ? check_text(s) : 0;
+}
+
+int zc_store_signer_put(struct zc_store *st, const char *name, const char *spec)
+{
+	int r;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	r = check_name(name);
+	if (r == 0) {
+		r = check_text(spec);
+	}
+	if (r < 0) {
+		return r;
+	}
+	return st->ops->signer_put(st, name, spec, now_s());
+}
+
+int zc_store_signer_get(struct zc_store *st, const char *name, char **ret_spec)
+{
+	int r;
+
+	if (!st || !ret_spec) {
+		return -EINVAL;
+	}
+	r = check_name(name);
+	if (r < 0) {
+		return r;
+	}
+	return st->ops->signer_get(st, name, ret_spec);
+}
+
+int zc_store_signer_list(struct zc_store *st, struct zc_signer_row **ret_v, size_t *ret_n)
+{
+	if (!st || !ret_v || !ret_n) {
+		return -EINVAL;
+	}
+	return st->ops->signer_list(st, ret_v, ret_n);
+}
+
+int zc_store_signer_delete(struct zc_store *st, const char *name)
+{
+	int r;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	r = check_name(name);
+	if (r < 0) {
+		return r;
+	}
+	return st->ops->signer_delete(st, name);
+}
+
+/* Every text of a group row within bounds (NULL allowed: stored as ""). */
+static int check_group_row(const struct zc_group_row *r)
+{
+	const char *texts[] = { r->spec,       r->members,   r->proc_kind, r->proc_signer,
+				r->proc_step,  r->proc_status, r->proc_wait, r->proc_data,
+				r->proc_error };
+	int e = check_name(r->zone);
+
+	for (size_t i = 0; e == 0 && i < ZC_ARRAY_SIZE(texts); i++) {
+		e = check_opt_text(texts[i]);
+	}
+	return e;
+}
+
+int zc_store_group_add(struct zc_store *st, const struct zc_group_row *r)
+{
+	int e;
+
+	if (!st || !r) {
+		return -EINVAL;
+	}
+	e = check_group_row(r);
+	if (e < 0) {
+		return e;
+	}
+	return st->ops->group_add(st, r, now_s());
+}
+
+int zc_store_group_get(struct zc_store *st, const char *zone, struct zc_group_row *ret)
+{
+	int r;
+
+	if (!st || !ret) {
+		return -EINVAL;
+	}
+	r = check_name(zone);
+	if (r < 0) {
+		return r;
+	}
+	return st->ops->group_get(st, zone, ret);
+}
+
+int zc_store_group_list(struct zc_store *st, struct zc_group_row **ret_v, size_t *ret_n)
+{
+	if (!st || !ret_v || !ret_n) {
+		return -EINVAL;
+	}
+	return st->ops->group_list(st, ret_v, ret_n);
+}
+
+int zc_store_group_update(struct zc_store *st, struct zc_group_row *r)
+{
+	int e;
+
+	if (!st || !r || r->version <= 0) {
+		return -EINVAL;
+	}
+	e = check_group_row(r);
+	if (e < 0) {
+		return e;
+	}
+	return st->ops->group_update(st, r, now_s());
+}
+
+int zc_store_group_delete(struct zc_store *st, const char *zone)
+{
+	int r;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	r = check_name(zone);
+	if (r < 0) {
+		return r;
+	}
+	return st->ops->group_delete(st, zone);
+}
+
+int zc_store_group_event_add(struct zc_store *st, const struct zc_group_event *e,
+			     int64_t *ret_id)
+{
+	int r;
+
+	if (!st || !e) {
+		return -EINVAL;
+	}
+	r = check_name(e->zone);
+	if (r == 0) {
+		r = check_opt_text(e->step);
+	}
+	if (r == 0) {
+		r = check_opt_text(e->signer);
+	}
+	if (r == 0) {
+		r = check_opt_text(e->action);
+	}
+	if (r == 0) {
+		r = check_opt_text(e->detail);
+	}
+	if (r < 0) {
+		return r;
+	}
+	return st->ops->event_add(st, e, ret_id);
+}
+
+int zc_store_group_event_list(struct zc_store *st, const char *zone, int64_t proc_id, size_t max,
+			      struct zc_group_event **ret_v, size_t *ret_n)
+{
+	int r;
+
+	if (!st || !ret_v || !ret_n || proc_id < 0) {
+		return -EINVAL;
+	}
+	r = check_name(zone);
+	if (r < 0) {
+		return r;
+	}
+	if (max == 0 || max > ZC_STORE_MAX_LIST) {
+		max = ZC_STORE_MAX_LIST;
+	}
+	return st->ops->event_list(st, zone, proc_id, max, ret_v, ret_n);
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * signers/internal.h: what the files of the multi-signer controller share: the
+ * transport-and-clock ops table (the network by default, a script in the unit
+ * tests), the signer group kept in the store, what one signer serves (a view),
+ * the key model of RFC 8901 model 2, and the drivers.
+ */
+#ifndef ZC_SIGNERS_INTERNAL_H
+#define ZC_SIGNERS_INTERNAL_H
+
+#include <ldns/ldns.h>
+#include <zonecut/dns.h>
+#include <zonecut/signers.h>
+
+#include "util/internal.h"
+
+#define SGN_ERR_LEN 512
+#define SGN_MAX_SERVERS (ZC_SIGNERS_MAX_NS * ZC_SIGNERS_MAX_ADDRS)
+#define SGN_MAX_ZSIG 16
+#define SGN_DEFAULT_TTL 3600
+#define SGN_DEFAULT_TIMEOUT_MS 5000
+#define SGN_DEFAULT_READBACK_MS 30000
+#define SGN_DEFAULT_RETRY_S 10
+
+/*
+ * Transport and clock. The default (io.c) talks to real servers; unit tests
+ * script them. Every function is blocking and bounded.
+ *  query: one question (DO set, no RD, class IN) to @server ("ADDR@PORT"); 0 with
+ *         *ret_answer (ldns_pkt_free()) whatever its rcode, or an error with @why.
+ *  apply: one atomic change of the zone at signer @s through its driver: @add
+ *         records (with their TTL) and @del records (exact rdata). 0 when the
+ *         signer answered, with *ret_rcode (LDNS_RCODE_*; the PowerDNS driver maps
+ *         HTTP statuses onto REFUSED/SERVFAIL), or an error with @why (timeouts,
+ *         connection failures, TSIG errors: nothing known about the outcome).
+ *  now:   Unix time in seconds (deadlines).
+ *  mono_ms: a monotonic clock in milliseconds (read-back time).
+ *  sleep_ms: waits (read-back polling).
+ */
+struct sgn_io {
+	int (*query)(void *ud, const char *server, const ldns_rdf *qname, ldns_rr_type type,
+		     unsigned timeout_ms, ldns_pkt **ret_answer, char *why, size_t whylen);
+	int (*apply)(void *ud, const struct zc_signer *s, const char *zone,
+		     const ldns_rr_list *add, const ldns_rr_list *del, unsigned timeout_ms,
+		     int *ret_rcode, char *why, size_t whylen);
+	int64_t (*now)(void *ud);
+	uint64_t (*mono_ms)(void *ud);
+	void (*sleep_ms)(void *ud, unsigned ms);
+};
+
+/* The network and the system clock (io.c). */
+extern const struct sgn_io sgn_io_real;
+
+struct zc_signers {
+	struct zc_ctx *ctx;   /* borrowed */
+	struct zc_store *st;  /* borrowed */
+	struct zc_signers_opts o;
+	const struct sgn_io *io;
+	void *io_ud;
+	char err[SGN_ERR_LEN]; /* zc_signers_last_error() */
+};
+
+/* For the unit tests: replaces the transport and clock of @c. */
+void zc_signers_set_io(struct zc_signers *c, const struct sgn_io *io, void *ud);
+
+void sgn_seterr(struct zc_signers *c, const char *fmt, ...) ZC_PRINTF(2, 3);
+
+/* --- the group (members JSON in the store) -------------------------------- */
+
+enum sgn_state {
+	SGN_ACTIVE = 0,  /* in the group */
+	SGN_JOINING = 1, /* being added (join) */
+	SGN_LEAVING = 2, /* being removed (leave) */
+};
+const char *sgn_state_str(enum sgn_state s);
+
+struct sgn_member {
+	char name[ZC_SIGNER_MAX_NAME + 1];
+	enum sgn_state state;
+	/*
+	 * The DNSKEY records the controller put at this signer (other signers' keys).
+	 * Whatever else the signer publishes is its own. Written before an UPDATE
+	 * adds a key, pruned after a removal is read back: a crash never makes a
+	 * foreign key look like the signer's own.
+	 */
+	ldns_rr_list *pushed;
+};
+
+struct sgn_group {
+	struct sgn_member m[ZC_SIGNERS_MAX_GROUP];
+	unsigned n;
+};
+
+/* Parses the members JSON ("" is an empty group) for @zone. 0, ZC_ESTORE or -ENOMEM. */
+int sgn_group_parse(const char *json, const char *zone, struct sgn_group *ret);
+/* The JSON text of @g into *ret (free()). 0 or -ENOMEM. */
+int sgn_group_format(const struct sgn_group *g, char **ret);
+void sgn_group_release(struct sgn_group *g);
+struct sgn_member *sgn_group_find(struct sgn_group *g, const char *name);
+/* Adds @name (state @state, nothing pushed). 0, -EEXIST, ZC_ELIMIT or -ENOMEM. */
+int sgn_group_add(struct sgn_group *g, const char *name, enum sgn_state state);
+void sgn_group_remove(struct sgn_group *g, const char *name);
+
+/* --- what one signer serves ------------------------------------------------ */
+
+/* A key that signs data: the SOA's RRSIG names it (tag and algorithm). */
+struct sgn_keyref {
+	uint16_t tag;
+	uint8_t alg;
+};
+
+struct sgn_view {
+	const struct zc_signer *s; /* borrowed */
+	int status;                /* 0: every server answered, and alike */
+	char err[SGN_ERR_LEN];
+	ldns_rr_list *dnskey, *cds, *cdnskey, *ns, *csync; /* owned, canonical order */
+	uint32_t ttl_dnskey, ttl_cds, ttl_ns, ttl_soa;   /* 0 when the RRset is empty */
+	uint32_t serial;
+	struct sgn_keyref zsig[SGN_MAX_ZSIG]; /* keys that sign the SOA */
+	unsigned n_zsig;
+	unsigned n_servers;
+};
+
+/* The authoritative servers of @s ("ADDR@PORT"), pointers into @s. */
+unsigned sgn_servers(const struct zc_signer *s, const char **out, unsigned max);
+
+/*
+ * Reads the apex of @zone at every server of @s: SOA (with RRSIGs), DNSKEY, CDS,
+ * CDNSKEY, NS and CSYNC. Every server must answer authoritatively and alike.
+ * Returns 0 with @v filled (release it); on failure v->status and v->err say why
+ * (and the same code is returned): ZC_ETIMEOUT/ZC_ECONN (unreachable),
+ * ZC_EMISMATCH (servers disagree), ZC_ENOTFOUND (not authoritative, not signed).
+ */
+int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *zone,
+		  struct sgn_view *v);
+void sgn_view_release(struct sgn_view *v);
+
+/* The parent's side: the DS and NS sets of the zone at the parent's servers. */
+struct sgn_parent {
+	int status;
+	char err[SGN_ERR_LEN];
+	ldns_rr_list *ds, *ns; /* owned */
+	uint32_t ttl_ds, ttl_ns;
+};
+int sgn_parent_read(struct zc_signers *c, const struct zc_signer_zone *z, struct sgn_parent *p);
+void sgn_parent_release(struct sgn_parent *p);
+
+/* --- the key model (RFC 8901 §2.1.2, §8) ------------------------------------ */
+
+/* Copies of the records of @list for which @keep returns true; NULL on ENOMEM. */
+ldns_rr_list *sgn_filter(const ldns_rr_list *list, bool (*keep)(const ldns_rr *rr, const void *arg),
+			 const void *arg);
+/* @rr's rdata is in @list (zc_rdata_equal()). */
+bool sgn_has_rdata(const ldns_rr_list *list, const ldns_rr *rr);
+/* A key of @list is @key (zc_key_equal(): algorithm and public key). */
+bool sgn_has_key(const ldns_rr_list *list, const ldns_rr *key);
+
+/* The signer's own keys: what it publishes that the controller did not put there. */
+ldns_rr_list *sgn_own_keys(const struct sgn_view *v, const ldns_rr_list *pushed);
+/*
+ * The keys others must publish: own keys without the SEP flag (ZSKs) and own
+ * SEP keys that sign the SOA (CSKs).
+ */
+ldns_rr_list *sgn_zone_keys(const struct sgn_view *v, const ldns_rr_list *own);
+/* The keys the parent's DS set must name: own keys with the SEP flag (KSKs, CSKs). */
+ldns_rr_list *sgn_sep_keys(const ldns_rr_list *own);
+
+/*
+ * CDS records (every digest of @digests, in order) and CDNSKEY records of @keys,
+ * owned by @zone with @ttl. 0, ZC_ENOTSUP, ZC_EMALF or -ENOMEM.
+ */
+int sgn_cds_of(const ldns_rr_list *keys, const ldns_rdf *zone, uint32_t ttl,
+	       const uint8_t *digests, unsigned n_digests, ldns_rr_list **ret_cds,
+	       ldns_rr_list **ret_cdnskey);
+/*
+ * @ds (the parent's DS set) names exactly @keys: every DS matches a key and every
+ * key has a DS (whatever digest types the parent chose).
+ */
+bool sgn_ds_names_exactly(const ldns_rr_list *ds, const ldns_rr_list *keys);
+
+/*
+ * Differences between what a signer has and what it should have: *ret_add =
+ * @want minus @have; *ret_del = @removable minus @want (records of @have that may
+ * go; NULL: all of @have). Copies; 0 or -ENOMEM.
+ */
+int sgn_diff(const ldns_rr_list *have, const ldns_rr_list *want, const ldns_rr_list *removable,
+	     ldns_rr_list **ret_add, ldns_rr_list **ret_del);
+
+/* "13/28071" style short text of a key or DS into @buf. */
+void sgn_key_str(const ldns_rr *rr, char *buf, size_t len);
+/* The rdata of @rr in presentation form, without owner, TTL, class and type; free(). */
+char *sgn_rdata_str(const ldns_rr *rr);
+/* "+DNSKEY 256 3 13 ...; -CDS ..." for events and messages; free(). */
+char *sgn_change_str(const ldns_rr_list *add, const ldns_rr_list *del);
+
+/* --- what a group should publish -------------------------------------------------- */
+
+/* A zone's group as the controller sees it in one pass. */
+struct sgn_set {
+	const struct zc_signer_zone *zone;
+	const ldns_rdf *apex;
+	const struct sgn_group *group;
+	struct zc_signer *const *cfg;    /* [group->n] */
+	const struct sgn_view *view;     /* [group->n]; read for every participant */
+	const ldns_rr_list *parent_ds;   /* NULL when not read */
+	const ldns_rr_list *parent_ns;   /* NULL when not read */
+};
+
+/* A leaving signer no longer counts for what the group publishes. */
+static inline bool sgn_participates(const struct sgn_group *g, unsigned i)
+{
+	return g->m[i].state != SGN_LEAVING;
+}
+
+/* What the participants of a group should publish (RFC 8901 §2.1.2, §8). */
+struct sgn_targets {
+	ldns_rr_list *own[ZC_SIGNERS_MAX_GROUP];
+	ldns_rr_list *zone_keys[ZC_SIGNERS_MAX_GROUP];
+	ldns_rr_list *sep;     /* every participant's KSKs and CSKs */
+	ldns_rr_list *cds, *cdnskey; /* for them, TTL 0 (rdata is what counts) */
+	ldns_rr_list *ns;      /* the NS union, TTL 0 */
+	uint8_t digests[ZC_SIGNERS_MAX_DIGESTS];
+	unsigned n_digests;
+};
+
+void sgn_targets_release(struct sgn_targets *t);
+/*
+ * Computes @t from the views of the participants: own keys, zone keys, every
+ * KSK/CSK, their CDS (digest types in use: the zone's, the signers' CDS, the
+ * parent's DS; SHA-256 always) and CDNSKEY, the NS union. 0, ZC_ENOTSUP,
+ * ZC_EMALF or -ENOMEM.
+ */
+int sgn_targets_compute(const struct sgn_set *r, struct sgn_targets *t);
+
+enum { SGN_W_DNSKEY, SGN_W_CDS, SGN_W_NS };
+/*
+ * What participant @i lacks (*ret_add) and has too much of (*ret_del) for one
+ * kind of set: DNSKEY (only keys the controller pushed may go), CDS+CDNSKEY, or
+ * NS+CSYNC (with @csync, the CSYNC record for the parent). 0 or an error.
+ */
+int sgn_diff_for(const struct sgn_set *r, const struct sgn_targets *t, unsigned i, int what,
+		 bool csync, ldns_rr_list **ret_add, ldns_rr_list **ret_del);
+/*
+ * The prerequisites of RFC 8901 §4 and §8.1 over the participants: each has keys
+ * of its own; one algorithm for all; no key owned by two signers; no two keys
+ * with the same tag and algorithm; every NS name served declared by a member.
+ * Returns 0 when they hold, 1 with the reason in @why and the signer concerned in
+ * *ret_signer when not.
+ */
+int sgn_check_group(const struct sgn_set *r, const struct sgn_targets *t, const char **ret_signer,
+		    char *why, size_t len);
+/* The parent's NS set names exactly the NS union. */
+bool sgn_parent_ns_done(const struct sgn_set *r, const struct sgn_targets *t);
+int sgn_append_copies(ldns_rr_list *to, const ldns_rr_list *from);
+void sgn_set_ttl(ldns_rr_list *l, uint32_t ttl);
+
+/* --- a write, read back ------------------------------------------------------------ */
+
+enum sgn_write_outcome {
+	SGN_WRITE_OK = 0,        /* applied, and every server of the signer serves it */
+	SGN_WRITE_REFUSED = 1,   /* an error rcode (REFUSED, NOTAUTH...), a TSIG or config error */
+	SGN_WRITE_TRANSIENT = 2, /* no answer (timeout, connection): outcome unknown */
+	SGN_WRITE_IGNORED = 3,   /* NOERROR, but no server shows any part of the change */
+	SGN_WRITE_PARTIAL = 4,   /* some servers show it, others not within the read-back time */
+};
+const char *sgn_write_outcome_str(enum sgn_write_outcome o);
+
+struct sgn_write_result {
+	enum sgn_write_outcome outcome;
+	int rcode;          /* of the answer; -1: none */
+	unsigned servers;   /* servers read back */
+	char why[SGN_ERR_LEN]; /* what happened, for people (also for OK) */
+};
+
+/*
+ * sgn_write() - one change at signer @s through its driver, then read back from
+ * every authoritative server of @s (sgn_servers()) until each serves every
+ * record of @add and none of @del, or readback_timeout_ms is over. @sent (may be
+ * NULL) is called once the change has left. Returns 0 with @res filled (the
+ * outcome says what happened), or -ENOMEM.
+ */
+int sgn_write(struct zc_signers *c, const struct zc_signer *s, const char *zone,
+	      const ldns_rr_list *add, const ldns_rr_list *del, struct sgn_write_result *res,
+	      void (*sent)(void *ud, const struct zc_signer *s), void *ud);
+
+/* --- drivers ------------------------------------------------------------------ */
+
+/* RFC 2136 UPDATE of @zone: @add (class IN) and @del (class NONE, RFC 2136 §2.5.4). */
+int sgn_rfc2136_build(const char *zone, const ldns_rr_list *add, const ldns_rr_list *del,
+		      ldns_pkt **ret_pkt);
+/*
+ * The PowerDNS API body for the same change: one rrset per owner and type, its
+ * whole new content (REPLACE), computed from @have (what the server holds) plus
+ * @add minus @del; or DELETE for a set that ends empty. 0 with *ret (json_decref()).
+ */
+int sgn_pdns_body(const char *zone, const ldns_rr_list *have, const ldns_rr_list *add,
+		  const ldns_rr_list *del, json_t **ret);
+/* The PowerDNS API driver (pdns.c): reads the rrsets it changes, then PATCHes. */
+int sgn_pdns_apply(const struct zc_signer *s, const char *zone, const ldns_rr_list *add,
+		   const ldns_rr_list *del, unsigned timeout_ms, int *ret_rcode, char *why,
+		   size_t whylen);
+
+#endif
