@@ -274,6 +274,73 @@ void zc_sock_close(struct zc_engine *eng, struct zc_sock *s)
 	eng->dead_socks = s;
 }
 
+/*
+ * UDP socket hand-off. A query attempt normally gets a fresh connected socket, so a
+ * fresh random source port (RFC 5452 §9.2). When a query is answered and another
+ * query to the same server starts in the same engine turn (a scan keeps each server's
+ * queue full), the answered query's socket is handed to it instead of closing one
+ * socket and opening the next: it saves socket(), connect(), two epoll_ctl() and
+ * close() per query. The port of a socket connected to one server is seen only by
+ * that server and the path to it, which could answer anything anyway: an off-path
+ * attacker still has to guess port and ID, and every attempt gets a fresh random ID.
+ * A timed-out or failed attempt never hands its socket on (a late answer could
+ * follow), a socket carries at most ZC_UDP_MAX_USES attempts, and spare sockets
+ * are closed at the end of the turn: between turns no socket is idle.
+ */
+static void server_drop_spares(struct zc_engine *eng, struct zc_server *s)
+{
+	while (s->spare) {
+		struct zc_sock *sk = s->spare;
+
+		s->spare = sk->next_dead;
+		sk->next_dead = NULL;
+		zc_sock_close(eng, sk);
+	}
+	zc_list_del(&s->spare_link);
+}
+
+static void drop_spares(struct zc_engine *eng)
+{
+	struct zc_list *n;
+
+	while ((n = zc_list_pop(&eng->spare_servers))) {
+		server_drop_spares(eng, zc_container_of(n, struct zc_server, spare_link));
+	}
+}
+
+/* The answered query @q leaves its UDP socket to the next query of its server. */
+static void udp_spare(struct zc_query *q)
+{
+	struct zc_engine *eng = q->eng;
+	struct zc_server *s = q->srv;
+	struct zc_sock *sk = q->sock;
+
+	if (!sk || eng->closing || sk->uses >= ZC_UDP_MAX_USES) {
+		return; /* attempt_end() closes it */
+	}
+	q->sock = NULL;
+	sk->owner = NULL;
+	sk->next_dead = s->spare;
+	s->spare = sk;
+	if (zc_list_empty(&s->spare_link)) {
+		zc_list_add_tail(&eng->spare_servers, &s->spare_link);
+	}
+}
+
+static struct zc_sock *udp_take_spare(struct zc_server *s)
+{
+	struct zc_sock *sk = s->spare;
+
+	if (sk) {
+		s->spare = sk->next_dead;
+		sk->next_dead = NULL;
+		if (!s->spare) {
+			zc_list_del(&s->spare_link);
+		}
+	}
+	return sk;
+}
+
 /* --- servers ----------------------------------------------------------------- */
 
 static uint32_t sa_hash(const struct zc_engine *eng, const struct sockaddr_storage *sa)
@@ -417,6 +484,7 @@ static int server_get(struct zc_engine *eng, const struct sockaddr_storage *sa, 
 	zc_list_init(&s->sendq);
 	zc_list_init(&s->conns);
 	zc_list_init(&s->dead_link);
+	zc_list_init(&s->spare_link);
 	timer_init(&s->timer, server_on_timer);
 	s->sa = *sa;
 	s->salen = salen;
@@ -522,6 +590,7 @@ void zc_server_check_idle(struct zc_engine *eng, struct zc_server *s)
 		}
 	}
 	zc_timer_disarm(eng, &s->timer);
+	server_drop_spares(eng, s);
 	server_unhash(eng, s);
 	s->dead = true;
 	zc_list_add_tail(&eng->dead_servers, &s->dead_link);
@@ -629,6 +698,9 @@ static void finish(struct zc_query *q, int status)
 		break;
 	case ZC_QS_UDP:
 	case ZC_QS_TCP:
+		if (status == 0 && q->state == ZC_QS_UDP) {
+			udp_spare(q);
+		}
 		attempt_end(q, false);
 		break;
 	case ZC_QS_DONE:
@@ -672,11 +744,18 @@ static void transmit(struct zc_query *q)
 		q->state = ZC_QS_UDP;
 		q->id = zc_random_id(eng);
 		patch_id(q);
-		/* RFC 5452 §9.2: one connected socket per attempt, so a fresh random port. */
-		r = eng->ops->open(eng->impl, SOCK_DGRAM, (const struct sockaddr *)&q->srv->sa,
-				   q->srv->salen, &q->sock);
+		/* RFC 5452 §9.2: a connected socket per attempt, with a fresh random port
+		 * unless handed on by an answered query to this server (see udp_spare) */
+		q->sock = udp_take_spare(q->srv);
+		r = 0;
+		if (!q->sock) {
+			r = eng->ops->open(eng->impl, SOCK_DGRAM,
+					   (const struct sockaddr *)&q->srv->sa, q->srv->salen,
+					   &q->sock);
+		}
 		if (r == 0) {
 			q->sock->owner = q;
+			q->sock->uses++;
 			udp_send(eng, q);
 			return;
 		}
@@ -979,6 +1058,7 @@ static void engine_process(struct zc_engine *eng)
 		}
 		deliver_done(eng);
 	}
+	drop_spares(eng);
 	reap(eng);
 	eng->processing = false;
 	rearm(eng, false);
@@ -999,7 +1079,7 @@ void zc_engine_io_ready(struct zc_engine *eng, struct zc_sock *s, unsigned event
 	if (s->type == SOCK_DGRAM) {
 		struct zc_query *q = s->owner;
 
-		if (q->sock == s && q->state == ZC_QS_UDP) {
+		if (q && q->sock == s && q->state == ZC_QS_UDP) {
 			if (events & ZC_IO_WRITE) {
 				udp_send(eng, q);
 			}
@@ -1042,6 +1122,7 @@ int zc_engine_new(struct zc_ctx *ctx, struct event_base *base, const struct zc_e
 	zc_list_init(&eng->flushq);
 	zc_list_init(&eng->dead_conns);
 	zc_list_init(&eng->dead_servers);
+	zc_list_init(&eng->spare_servers);
 	zc_random_bytes(eng, &eng->hseed, sizeof(eng->hseed));
 	r = zc_sys_transport_init(eng);
 	if (r < 0) {
@@ -1164,6 +1245,7 @@ void zc_engine_free(struct zc_engine *eng)
 		zc_query_step(zc_container_of(n, struct zc_query, all), ZC_QE_CANCEL, 0);
 	}
 	deliver_done(eng);
+	drop_spares(eng);
 	for (size_t i = 0; i < eng->hsize; i++) {
 		for (struct zc_server *s = eng->htab[i]; s; s = s->hnext) {
 			zc_tcp_close_all(eng, s);

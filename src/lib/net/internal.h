@@ -81,6 +81,9 @@ static inline struct zc_list *zc_list_pop(struct zc_list *head)
 #define ZC_TCP_PIPELINE_DEFAULT 64
 /* An unused server struct (rate state, learned TCP limit) is kept this long. */
 #define ZC_SERVER_LINGER_MS 60000
+/* A UDP socket handed from an answered query to the next one of its server (same
+ * engine turn) carries at most this many attempts before it is closed. */
+#define ZC_UDP_MAX_USES 64
 
 /* --- transport ops ----------------------------------------------------- */
 
@@ -98,7 +101,8 @@ struct zc_sock {
 	void *owner;    /* engine: the query (UDP) or the connection (TCP) */
 	int type;       /* SOCK_DGRAM or SOCK_STREAM */
 	bool closing;   /* engine: closed, events ignored, freed at the next reap */
-	struct zc_sock *next_dead;
+	unsigned uses;  /* engine: UDP attempts sent on it (zero when opened) */
+	struct zc_sock *next_dead; /* the reaper's list, or a server's spare list */
 };
 
 /*
@@ -258,6 +262,10 @@ struct zc_server {
 	struct zc_timer timer;      /* token release, or release of this struct */
 	uint64_t idle_until;        /* idle: freed at this time; 0 = in use */
 	struct zc_list dead_link;
+	/* connected UDP sockets of queries answered in this engine turn, for the next
+	 * queries to this server; closed at the end of the turn (engine.c) */
+	struct zc_sock *spare;
+	struct zc_list spare_link;  /* eng->spare_servers while it has some */
 	uint32_t hash;
 	socklen_t salen;
 	struct sockaddr_storage sa;
@@ -311,6 +319,7 @@ struct zc_engine {
 	struct zc_list flushq;     /* TCP connections with frames to write */
 	struct zc_list dead_conns;
 	struct zc_list dead_servers;
+	struct zc_list spare_servers; /* servers holding spare UDP sockets */
 	struct zc_sock *dead_socks;
 
 	unsigned inflight, queued;

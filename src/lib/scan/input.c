@@ -6,16 +6,23 @@
  * the whole file (so bad input stops everything before any scan starts), finds
  * the apex (SOA), collects glue addresses and checks that the records of each
  * child are contiguous. The second yields one delegation at a time: memory grows
- * with the glue, not with the number of delegations.
+ * with the glue, not with the number of delegations. The first pass also writes
+ * each delegation's NS names and DS records, in wire form, to an unlinked
+ * temporary file (the spool), which the second pass reads instead of parsing the
+ * zone file again (text parsing is most of the cost of reading a parent zone);
+ * without a usable temporary file the second pass parses the zone file again.
  *
  * List source: "child ns1[=addr,addr] ns2 ..." lines; DS read from DNS later.
  */
 #include <errno.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "scan/internal.h"
 
@@ -51,10 +58,10 @@ struct zone_source {
 	ldns_rdf *prev;
 	uint32_t default_ttl;
 	int line;
-	ldns_rr *held;          /* record that ended the previous group */
-	struct zc_delegation *cur;
+	struct zc_delegation *cur; /* the group being read */
 	bool eof;
 	uint64_t seq;
+	FILE *spool;            /* the delegations of pass 1, or NULL: parse again */
 	char err[512];
 };
 
@@ -236,17 +243,24 @@ static int deleg_add_ns(struct zc_delegation *d, const ldns_rdf *name)
 		return -ENOMEM;
 	}
 	lower_rdf(copy);
-	d->ns[d->n_ns++].name = copy;
+	d->ns[d->n_ns].name = copy;
+	d->ns[d->n_ns].n_glue = 0;
+	d->n_ns++;
 	return 0;
 }
 
 static struct zc_delegation *deleg_new(const ldns_rdf *child)
 {
-	struct zc_delegation *d = calloc(1, sizeof(*d));
+	/* not calloc: ns[] (16 kB of glue room) is set up entry by entry, up to n_ns */
+	struct zc_delegation *d = malloc(sizeof(*d));
 
 	if (!d) {
 		return NULL;
 	}
+	memset(d, 0, offsetof(struct zc_delegation, ns));
+	d->n_ns = 0;
+	d->n_ns_dropped = 0;
+	d->seq = 0;
 	d->child = ldns_rdf_clone(child);
 	d->ds = ldns_rr_list_new();
 	if (!d->child || !d->ds) {
@@ -305,7 +319,15 @@ static void zone_rewind(struct zone_source *zs)
 	zs->line = 0;
 }
 
-/* Pass 1: syntax, apex, glue, contiguity of each child's records. */
+static struct zc_delegation *group_take(struct zone_source *zs);
+static int group_add(struct zone_source *zs, ldns_rr *rr, struct zc_delegation **ret_done);
+static void spool_write(struct zone_source *zs, struct zc_delegation *d);
+static void spool_abandon(struct zone_source *zs);
+
+/*
+ * Pass 1: syntax, apex, glue, contiguity of each child's records; with a spool,
+ * the delegations themselves, for pass 2.
+ */
 static int zone_pass1(struct zone_source *zs)
 {
 	struct hashset seen = { 0 };
@@ -372,6 +394,19 @@ static int zone_pass1(struct zone_source *zs)
 			ldns_rdf_deep_free(group);
 			group = ldns_rdf_clone(owner);
 		}
+		if (zs->spool) {
+			struct zc_delegation *done = NULL;
+
+			r = group_add(zs, rr, &done);
+			rr = NULL;
+			if (r < 0) {
+				goto out;
+			}
+			if (done) {
+				spool_write(zs, done);
+			}
+			continue;
+		}
 		ldns_rr_free(rr);
 		rr = NULL;
 	}
@@ -379,6 +414,19 @@ static int zone_pass1(struct zone_source *zs)
 		snprintf(zs->err, sizeof(zs->err), "%s: no records", zs->path);
 		r = ZC_EMALF;
 	}
+	if (r == 0 && zs->spool) {
+		struct zc_delegation *done = group_take(zs);
+
+		if (done) {
+			spool_write(zs, done);
+		}
+		if (zs->spool && (fflush(zs->spool) != 0 || fseek(zs->spool, 0, SEEK_SET) != 0)) {
+			spool_abandon(zs);
+		}
+	}
+	/* a spool abandoned half-way leaves a group behind: pass 2 starts afresh */
+	zc_delegation_free(zs->cur);
+	zs->cur = NULL;
 out:
 	ldns_rr_free(rr);
 	ldns_rdf_deep_free(group);
@@ -391,19 +439,63 @@ static const char *zone_err(const struct zc_scan_source *src)
 	return ((const struct zone_source *)src)->err;
 }
 
-/* Finishes the current group: returns it if it is a delegation we want. */
-static struct zc_delegation *zone_flush(struct zone_source *zs)
+/* Ends the current group: returns it if it is a delegation we want (else NULL). */
+static struct zc_delegation *group_take(struct zone_source *zs)
 {
 	struct zc_delegation *d = zs->cur;
 
 	zs->cur = NULL;
-	if (!d) {
-		return NULL;
-	}
-	if (d->n_ns == 0 || (zs->only && ldns_dname_compare(d->child, zs->only) != 0)) {
+	if (d && (d->n_ns == 0 || (zs->only && ldns_dname_compare(d->child, zs->only) != 0))) {
 		zc_delegation_free(d);
-		return NULL;
+		d = NULL;
 	}
+	return d;
+}
+
+/*
+ * Adds @rr (consumed) to the delegation being collected. A record of another owner
+ * ends the current group first: *ret_done then gets it when it is a delegation we
+ * want. Records below a delegation (occluded) and other types are skipped.
+ */
+static int group_add(struct zone_source *zs, ldns_rr *rr, struct zc_delegation **ret_done)
+{
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	ldns_rr_type t = ldns_rr_get_type(rr);
+	int r = 0;
+
+	*ret_done = NULL;
+	if (ldns_dname_compare(owner, zs->apex) == 0 ||
+	    (t != LDNS_RR_TYPE_NS && t != LDNS_RR_TYPE_DS)) {
+		ldns_rr_free(rr);
+		return 0;
+	}
+	if (zs->cur && ldns_dname_compare(owner, zs->cur->child) != 0) {
+		if (zs->cur->n_ns && zc_name_is_at_or_below(owner, zs->cur->child)) {
+			ldns_rr_free(rr); /* occluded by the current delegation */
+			return 0;
+		}
+		*ret_done = group_take(zs); /* a new owner: the current group is complete */
+	}
+	if (!zs->cur) {
+		zs->cur = deleg_new(owner);
+		if (!zs->cur) {
+			ldns_rr_free(rr);
+			return -ENOMEM;
+		}
+	}
+	if (t == LDNS_RR_TYPE_NS) {
+		r = ldns_rr_rdf(rr, 0) ? deleg_add_ns(zs->cur, ldns_rr_rdf(rr, 0)) : 0;
+		ldns_rr_free(rr);
+	} else if (!ldns_rr_list_push_rr(zs->cur->ds, rr)) {
+		ldns_rr_free(rr);
+		r = -ENOMEM;
+	}
+	return r;
+}
+
+/* Glue (known once pass 1 is over), canonical DS order, input order. */
+static struct zc_delegation *deleg_finish(struct zone_source *zs, struct zc_delegation *d)
+{
 	for (unsigned i = 0; i < d->n_ns; i++) {
 		glue_fill(zs->glue, &d->ns[i]);
 	}
@@ -412,75 +504,197 @@ static struct zc_delegation *zone_flush(struct zone_source *zs)
 	return d;
 }
 
+/* --- the spool: pass 1's delegations in wire form ------------------------ */
+
+/*
+ * One delegation: u8 child length, child; u8 NS count, u32 NS dropped, each NS
+ * as u8 length and name; u16 DS count, each DS as u16 length and the record in
+ * wire form (owner, type, class, TTL, rdata).
+ */
+static void spool_abandon(struct zone_source *zs)
+{
+	if (zs->spool) {
+		fclose(zs->spool);
+		zs->spool = NULL;
+	}
+}
+
+static FILE *spool_open(void)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+	FILE *f;
+
+	if (!dir || dir[0] != '/') {
+		dir = "/tmp";
+	}
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return NULL;
+	}
+	f = fdopen(fd, "w+");
+	if (!f) {
+		close(fd);
+	}
+	return f;
+}
+
+static bool put(FILE *f, const void *p, size_t n)
+{
+	return fwrite(p, 1, n, f) == n;
+}
+
+/* Writes @d (freed) to the spool; a write failure abandons the spool. */
+static void spool_write(struct zone_source *zs, struct zc_delegation *d)
+{
+	FILE *f = zs->spool;
+	size_t nds = ldns_rr_list_rr_count(d->ds);
+	uint8_t len = (uint8_t)ldns_rdf_size(d->child), n_ns = (uint8_t)d->n_ns;
+	uint16_t n16 = (uint16_t)nds;
+	bool ok = f && nds <= UINT16_MAX && put(f, &len, 1) &&
+		  put(f, ldns_rdf_data(d->child), len) && put(f, &n_ns, 1) &&
+		  put(f, &d->n_ns_dropped, sizeof(d->n_ns_dropped));
+
+	for (unsigned i = 0; ok && i < d->n_ns; i++) {
+		len = (uint8_t)ldns_rdf_size(d->ns[i].name);
+		ok = put(f, &len, 1) && put(f, ldns_rdf_data(d->ns[i].name), len);
+	}
+	ok = ok && put(f, &n16, sizeof(n16));
+	for (size_t i = 0; ok && i < nds; i++) {
+		uint8_t *wire = NULL;
+		size_t size = 0;
+
+		ok = ldns_rr2wire(&wire, ldns_rr_list_rr(d->ds, i), LDNS_SECTION_ANSWER, &size) ==
+			     LDNS_STATUS_OK &&
+		     size <= UINT16_MAX;
+		n16 = (uint16_t)size;
+		ok = ok && put(f, &n16, sizeof(n16)) && put(f, wire, size);
+		free(wire);
+	}
+	if (f && !ok) {
+		spool_abandon(zs);
+	}
+	zc_delegation_free(d);
+}
+
+static bool get(FILE *f, void *p, size_t n)
+{
+	return fread(p, 1, n, f) == n;
+}
+
+static ldns_rdf *get_name(FILE *f)
+{
+	uint8_t len, buf[256];
+
+	if (!get(f, &len, 1) || len == 0 || !get(f, buf, len)) {
+		return NULL;
+	}
+	return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, len, buf);
+}
+
+/* The next delegation of the spool: 0 and *ret, 1 at the end, or an error. */
+static int spool_read(struct zone_source *zs, struct zc_delegation **ret)
+{
+	FILE *f = zs->spool;
+	struct zc_delegation *d;
+	ldns_rdf *child;
+	uint8_t n_ns;
+	uint16_t nds;
+	int c = getc(f);
+
+	if (c == EOF) {
+		return ferror(f) ? -EIO : 1;
+	}
+	ungetc(c, f);
+	child = get_name(f);
+	if (!child) {
+		return -EIO;
+	}
+	d = deleg_new(child);
+	ldns_rdf_deep_free(child);
+	if (!d) {
+		return -ENOMEM;
+	}
+	if (!get(f, &n_ns, 1) || n_ns > ZC_SCAN_MAX_NS ||
+	    !get(f, &d->n_ns_dropped, sizeof(d->n_ns_dropped))) {
+		goto eio;
+	}
+	for (unsigned i = 0; i < n_ns; i++) {
+		d->ns[i].name = get_name(f);
+		d->ns[i].n_glue = 0;
+		if (!d->ns[i].name) {
+			goto eio;
+		}
+		d->n_ns++;
+	}
+	if (!get(f, &nds, sizeof(nds))) {
+		goto eio;
+	}
+	for (unsigned i = 0; i < nds; i++) {
+		uint8_t buf[UINT16_MAX];
+		uint16_t len;
+		size_t pos = 0;
+		ldns_rr *rr = NULL;
+
+		if (!get(f, &len, sizeof(len)) || !get(f, buf, len) ||
+		    ldns_wire2rr(&rr, buf, len, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK) {
+			goto eio;
+		}
+		if (!ldns_rr_list_push_rr(d->ds, rr)) {
+			ldns_rr_free(rr);
+			zc_delegation_free(d);
+			return -ENOMEM;
+		}
+	}
+	*ret = d;
+	return 0;
+eio:
+	zc_delegation_free(d);
+	snprintf(zs->err, sizeof(zs->err), "%s: temporary file unreadable", zs->path);
+	return -EIO;
+}
+
 static int zone_next(struct zc_scan_source *src, struct zc_delegation **ret)
 {
 	struct zone_source *zs = (struct zone_source *)src;
 
+	if (zs->spool) {
+		struct zc_delegation *d = NULL;
+		int r = spool_read(zs, &d);
+
+		if (r == 0) {
+			*ret = deleg_finish(zs, d);
+		}
+		return r;
+	}
 	for (;;) {
-		ldns_rr *rr = zs->held;
-		const ldns_rdf *owner;
-		ldns_rr_type t;
+		struct zc_delegation *d = NULL;
+		ldns_rr *rr = NULL;
 		int r;
 
-		zs->held = NULL;
-		if (!rr) {
-			if (zs->eof) {
-				struct zc_delegation *d = zone_flush(zs);
-
-				if (d) {
-					*ret = d;
-					return 0;
-				}
-				return 1;
+		if (zs->eof) {
+			d = group_take(zs);
+			if (d) {
+				*ret = deleg_finish(zs, d);
+				return 0;
 			}
-			r = zone_read(zs, &rr);
-			if (r < 0) {
-				return r;
-			}
-			if (r == 0) {
-				zs->eof = true;
-				continue;
-			}
+			return 1;
 		}
-		owner = ldns_rr_owner(rr);
-		t = ldns_rr_get_type(rr);
-		if (ldns_dname_compare(owner, zs->apex) == 0 ||
-		    (t != LDNS_RR_TYPE_NS && t != LDNS_RR_TYPE_DS)) {
-			ldns_rr_free(rr);
+		r = zone_read(zs, &rr);
+		if (r < 0) {
+			return r;
+		}
+		if (r == 0) {
+			zs->eof = true;
 			continue;
 		}
-		if (zs->cur && ldns_dname_compare(owner, zs->cur->child) != 0) {
-			if (zs->cur->n_ns && zc_name_is_at_or_below(owner, zs->cur->child)) {
-				ldns_rr_free(rr); /* occluded by the current delegation */
-				continue;
-			}
-			/* a new owner: the current group is complete */
-			zs->held = rr;
-			{
-				struct zc_delegation *d = zone_flush(zs);
-
-				if (d) {
-					*ret = d;
-					return 0;
-				}
-			}
-			continue;
+		r = group_add(zs, rr, &d);
+		if (r < 0) {
+			return r;
 		}
-		if (!zs->cur) {
-			zs->cur = deleg_new(owner);
-			if (!zs->cur) {
-				ldns_rr_free(rr);
-				return -ENOMEM;
-			}
-		}
-		if (t == LDNS_RR_TYPE_NS) {
-			r = ldns_rr_rdf(rr, 0) ? deleg_add_ns(zs->cur, ldns_rr_rdf(rr, 0)) : 0;
-			ldns_rr_free(rr);
-			if (r < 0) {
-				return r;
-			}
-		} else {
-			ldns_rr_list_push_rr(zs->cur->ds, rr);
+		if (d) {
+			*ret = deleg_finish(zs, d);
+			return 0;
 		}
 	}
 }
@@ -500,7 +714,7 @@ static void zone_free(struct zc_scan_source *src)
 	ldns_rdf_deep_free(zs->only);
 	ldns_rdf_deep_free(zs->origin);
 	ldns_rdf_deep_free(zs->prev);
-	ldns_rr_free(zs->held);
+	spool_abandon(zs);
 	zc_delegation_free(zs->cur);
 	free(zs->path);
 	free(zs);
@@ -572,6 +786,7 @@ int zc_zone_source_new(const char *path, const char *only_child, struct zc_scan_
 		goto fail;
 	}
 	zone_rewind(zs);
+	zs->spool = spool_open();
 	r = zone_pass1(zs);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", zs->err[0] ? zs->err : zc_strerror(r));

@@ -13,6 +13,7 @@
  * delegation from the source, so memory does not grow with the input.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <event2/event.h>
 #include <string.h>
 #include <time.h>
@@ -76,19 +77,25 @@ struct job {
 	uint32_t extra_reasons;
 	bool addr_missing[ZC_SCAN_MAX_NS];
 	unsigned ns_addr_pending;
-	struct sockaddr_storage ns_addrs[ZC_SCAN_MAX_NS][ZC_SCAN_MAX_ADDRS];
 	unsigned ns_n_addrs[ZC_SCAN_MAX_NS];
-	struct target targets[MAX_TARGETS];
 	unsigned n_targets;
 	unsigned probe;                 /* target index being probed */
 	struct scan_answer *answers;    /* n_targets of them */
-	struct scan_signal signals[ZC_SCAN_MAX_NS];
 	unsigned n_signals;
 	struct scan_outcome out;
 	unsigned queries;
 	char child[ZC_DNS_MAX_NAME_TEXT];
 	struct job *prev, *next;
+	/*
+	 * Last and not zeroed at start (JOB_ZEROED): about 35 kB per job, written
+	 * before they are read, up to ns_n_addrs[], n_targets and n_signals.
+	 */
+	struct sockaddr_storage ns_addrs[ZC_SCAN_MAX_NS][ZC_SCAN_MAX_ADDRS];
+	struct target targets[MAX_TARGETS];
+	struct scan_signal signals[ZC_SCAN_MAX_NS];
 };
+
+#define JOB_ZEROED offsetof(struct job, ns_addrs)
 
 struct zc_scan {
 	struct zc_ctx *ctx;
@@ -1025,12 +1032,13 @@ static void on_ds(const struct zc_resolved *r, void *ud)
 
 static void job_start(struct zc_scan *scan, struct zc_delegation *d)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct job *j = malloc(sizeof(*j));
 
 	if (!j) {
 		zc_delegation_free(d);
 		return;
 	}
+	memset(j, 0, JOB_ZEROED);
 	j->scan = scan;
 	j->d = d;
 	if (zc_name_to_str(d->child, j->child, sizeof(j->child)) < 0) {
