@@ -286,7 +286,7 @@ int zc_apply_exchange(const struct sockaddr *server, socklen_t server_len,
 			whyf(x, "%s to %s: TSIG error %s with key '%s' (%s)", what, srv,
 			     zc_tsig_error_str(terr), zc_tsig_name(tsig),
 			     terr == 16   ? "wrong secret or algorithm"
-			     : terr == 17 ? "the server does not know this key"
+			     : terr == 17 ? "the server does not know this key, or does not allow it here"
 			     : terr == 18 ? "clocks differ by more than the fudge"
 					  : "rejected");
 			goto out;
