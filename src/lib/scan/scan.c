@@ -48,7 +48,6 @@ struct addr_entry {
 	unsigned n_addrs;
 	struct addr_waiter *waiters;
 	struct addr_entry *next; /* hash chain */
-	struct zc_scan *scan;
 };
 
 struct addr_lookup {
@@ -74,8 +73,6 @@ struct job {
 	struct zc_delegation *d;
 	enum job_state state;
 	unsigned pending;
-	uint32_t extra_reasons;
-	bool addr_missing[ZC_SCAN_MAX_NS];
 	unsigned ns_addr_pending;
 	unsigned ns_n_addrs[ZC_SCAN_MAX_NS];
 	unsigned n_targets;
@@ -207,17 +204,12 @@ static void entry_free(struct addr_entry *e)
 
 static void job_addr_ready(struct job *j, unsigned ns_index, const struct addr_entry *e)
 {
-	struct zc_scan_ns *ns = &j->d->ns[ns_index];
 	unsigned n = 0;
 
-	(void)ns;
 	for (unsigned i = 0; i < e->n_addrs && n < ZC_SCAN_MAX_ADDRS; i++) {
 		j->ns_addrs[ns_index][n++] = e->addrs[i];
 	}
 	j->ns_n_addrs[ns_index] = n;
-	if (n == 0) {
-		j->addr_missing[ns_index] = true;
-	}
 }
 
 static void entry_deliver(struct addr_entry *e)
@@ -300,7 +292,6 @@ static bool job_want_addr(struct job *j, unsigned ns_index)
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		j->addr_missing[ns_index] = true;
 		return false;
 	}
 	w->job = j;
@@ -316,11 +307,9 @@ static bool job_want_addr(struct job *j, unsigned ns_index)
 	if (!e || !scan->res || !(e->name = ldns_rdf_clone(name))) {
 		free(e);
 		free(w);
-		j->addr_missing[ns_index] = true;
 		return false;
 	}
 	e->hash = h;
-	e->scan = scan;
 	e->waiters = w;
 	if (scan->n_cached < ADDR_CACHE_MAX) {
 		e->cached = true;
@@ -346,7 +335,6 @@ static bool job_want_addr(struct job *j, unsigned ns_index)
 		e->waiters = NULL;
 		free(w);
 		e->ready = true;
-		j->addr_missing[ns_index] = true;
 		if (!e->cached) {
 			entry_free(e);
 		}
@@ -673,7 +661,7 @@ static void job_finish(struct job *j, unsigned n_answers)
 		.seq = j->d->seq,
 		.result = j->out.result,
 		.mode = j->out.mode,
-		.reasons = j->out.reasons | j->extra_reasons,
+		.reasons = j->out.reasons,
 		.ds_old = j->d->ds,
 		.ds_new = j->out.ds_new,
 		.inception = j->out.inception,
