@@ -115,6 +115,13 @@ ZC_PUBLIC bool zc_rdata_equal(const ldns_rr *a, const ldns_rr *b);
  */
 ZC_PUBLIC void zc_rrset_canonicalize(ldns_rr_list *rrs);
 
+/*
+ * zc_rr_rdata_to_str() - the rdata of @rr in presentation form, fields separated
+ * by one space, without owner, TTL, class and type. Returns a string the caller
+ * frees with free(), or NULL (NULL @rr, out of memory).
+ */
+ZC_PUBLIC char *zc_rr_rdata_to_str(const ldns_rr *rr);
+
 /* --- keys and DS ------------------------------------------------------- */
 
 /*

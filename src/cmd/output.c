@@ -34,28 +34,6 @@ int out_finish(int code)
 	return code;
 }
 
-/* Presentation form of a record's rdata only (after owner, ttl, class, type). */
-static char *rdata_str(const ldns_rr *rr)
-{
-	ldns_buffer *b = ldns_buffer_new(256);
-	char *s = NULL;
-
-	if (!b) {
-		return NULL;
-	}
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		if (i > 0) {
-			ldns_buffer_printf(b, " ");
-		}
-		(void)ldns_rdf2buffer_str(b, ldns_rr_rdf(rr, i));
-	}
-	if (ldns_buffer_status_ok(b)) {
-		s = ldns_buffer_export2str(b);
-	}
-	ldns_buffer_free(b);
-	return s;
-}
-
 static char *owner_str(const ldns_rdf *name)
 {
 	return name ? ldns_rdf2str(name) : strdup(".");
@@ -67,7 +45,7 @@ static json_t *rr_json(const ldns_rr *rr)
 	char *owner = owner_str(ldns_rr_owner(rr));
 	char *type = ldns_rr_type2str(ldns_rr_get_type(rr));
 	char *cls = ldns_rr_class2str(ldns_rr_get_class(rr));
-	char *data = rdata_str(rr);
+	char *data = zc_rr_rdata_to_str(rr);
 
 	if (o) {
 		json_object_set_new(o, "NAME", json_string(owner ? owner : ""));

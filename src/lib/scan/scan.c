@@ -511,22 +511,9 @@ static json_t *rrs_json(const ldns_rr_list *l, ldns_rr_type type)
 			continue;
 		}
 		{
-			char *s = ldns_rr2str(rr);
-			char *p = s;
+			char *s = zc_rr_rdata_to_str(rr);
 
-			/* owner, TTL, class, type, then the rdata */
-			for (int f = 0; p && f < 4; f++) {
-				p = strchr(p, '\t');
-				p = p ? p + 1 : NULL;
-			}
-			if (p) {
-				size_t n = strlen(p);
-
-				while (n && (p[n - 1] == '\n' || p[n - 1] == ' ')) {
-					p[--n] = '\0';
-				}
-			}
-			json_array_append_new(a, json_string(p ? p : ""));
+			json_array_append_new(a, json_string(s ? s : ""));
 			free(s);
 		}
 	}
