@@ -221,6 +221,32 @@ ZC_PUBLIC int zc_rrsig_check(const ldns_rr_list *rrset, const ldns_rr_list *rrsi
 			     const ldns_rr_list *keys, time_t now, struct zc_sig_result *res,
 			     size_t max, size_t *ret_n);
 
+/*
+ * A verification cache: public keys built once (by algorithm and key octets)
+ * and outcomes remembered by SHA-256 over key, signed data and signature, so
+ * the same RRset seen at every nameserver address costs one verification. One
+ * owner at a time (no locking); results never depend on it (the work limits
+ * count cached verifications too).
+ */
+struct zc_sig_cache;
+#define ZC_SIG_CACHE_DEFAULT 4096 /* outcomes remembered */
+
+struct zc_sig_cache_stats {
+	uint64_t hits, misses;          /* outcomes */
+	uint64_t key_hits, key_builds;  /* public keys */
+};
+
+/* zc_sig_cache_new() - a cache of @entries outcomes (0: the default); NULL on ENOMEM. */
+ZC_PUBLIC struct zc_sig_cache *zc_sig_cache_new(size_t entries);
+ZC_PUBLIC void zc_sig_cache_free(struct zc_sig_cache *cache); /* NULL is a no-op */
+ZC_PUBLIC void zc_sig_cache_get_stats(const struct zc_sig_cache *cache,
+				      struct zc_sig_cache_stats *ret);
+/* zc_rrsig_check_cached() - zc_rrsig_check() through @cache (NULL: none). */
+ZC_PUBLIC int zc_rrsig_check_cached(struct zc_sig_cache *cache, const ldns_rr_list *rrset,
+				    const ldns_rr_list *rrsigs, const ldns_rr_list *keys,
+				    time_t now, struct zc_sig_result *res, size_t max,
+				    size_t *ret_n);
+
 /* --- DSYNC (RFC 9859, type 66) ----------------------------------------- */
 
 struct zc_dsync {

@@ -1140,7 +1140,11 @@ static void test_rrsig_fixtures(void **state)
 		{ "rsa.test.signed", "ns1.rsa.test.", LDNS_RR_TYPE_A, T_INSIDE, 0 },
 		{ "rsa.test.signed", "rsa.test.", LDNS_RR_TYPE_SOA, T_BEFORE, ZC_ENOTYET },
 	};
+	struct zc_sig_cache *cache = zc_sig_cache_new(0);
+	struct zc_sig_cache_stats st;
 	(void)state;
+
+	assert_non_null(cache);
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
 		ldns_rr_list *zone = zone_load(t[i].file);
@@ -1157,6 +1161,17 @@ static void test_rrsig_fixtures(void **state)
 				 t[i].owner, t[i].type, (long long)t[i].now, r, zc_strerror(r),
 				 t[i].want);
 		}
+		/* Through a cache, a first and a second time: the same answer. */
+		for (int pass = 0; pass < 2; pass++) {
+			struct zc_sig_result cres[4];
+			size_t cn = 0;
+
+			assert_int_equal(zc_rrsig_check_cached(cache, rrset, sigs, keys, t[i].now,
+							       cres, ARRAY_SIZE(cres), &cn),
+					 t[i].want);
+			assert_int_equal(cn, 1);
+			assert_int_equal(cres[0].status, t[i].want);
+		}
 		assert_int_equal(n, 1);
 		assert_int_equal(res[0].status, t[i].want);
 		assert_ptr_equal(res[0].rrsig, ldns_rr_list_rr(sigs, 0));
@@ -1170,6 +1185,13 @@ static void test_rrsig_fixtures(void **state)
 		ldns_rr_list_deep_free(rrset);
 		ldns_rr_list_deep_free(zone);
 	}
+	/* Every second pass was answered from the cache, and the key of
+	 * example.test was built once although it signed many entries. */
+	zc_sig_cache_get_stats(cache, &st);
+	assert_true(st.hits >= ARRAY_SIZE(t));
+	assert_true(st.key_builds < st.misses);
+	assert_true(st.key_hits > 0);
+	zc_sig_cache_free(cache);
 }
 
 /* The records of the example.test fixture a test needs. */
@@ -1215,6 +1237,20 @@ static void test_rrsig_tampered_and_wrong_key(void **state)
 	assert_non_null(res[0].key); /* the key that was tried */
 	/* Bogus beats the clock: expired and tampered is bogus. */
 	assert_int_equal(zc_rrsig_check(tampered, f.sigs, f.keys, T_AFTER, res, 2, &n), ZC_EBOGUS);
+	{
+		/* A cache that holds the good outcome does not answer for other bytes. */
+		struct zc_sig_cache *cache = zc_sig_cache_new(1);
+
+		assert_non_null(cache);
+		assert_int_equal(
+			zc_rrsig_check_cached(cache, f.cds, f.sigs, f.keys, T_INSIDE, res, 2, &n), 0);
+		assert_int_equal(zc_rrsig_check_cached(cache, tampered, f.sigs, f.keys, T_INSIDE,
+						       res, 2, &n),
+				 ZC_EBOGUS);
+		assert_int_equal(
+			zc_rrsig_check_cached(cache, f.cds, f.sigs, f.keys, T_INSIDE, res, 2, &n), 0);
+		zc_sig_cache_free(cache);
+	}
 	ldns_rr_list_deep_free(tampered);
 
 	/* A repeated record (as an answer may carry) does not break the RRset. */

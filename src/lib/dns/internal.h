@@ -80,6 +80,15 @@ int dns_key_read(const ldns_rr *rr, struct dns_key *key, uint8_t **ret_buf);
 int dns_dsync_rdf(uint16_t rrtype, uint8_t scheme, uint16_t port, const ldns_rdf *target,
 		  ldns_rdf **ret_rdf);
 
+/*
+ * dns_verify() - does @sig (wire form, RFC 3110/5702/6605/8080) over @data verify
+ * with the DNSKEY public key octets @key of @algorithm? Remembered in @cache
+ * (may be NULL). Returns 0, ZC_EBOGUS (also: @key is not a key of @algorithm),
+ * ZC_ENOTSUP (an algorithm RFC 8624 does not let us validate) or -ENOMEM.
+ */
+int dns_verify(struct zc_sig_cache *cache, uint8_t algorithm, const uint8_t *key, size_t key_len,
+	       const uint8_t *data, size_t data_len, const uint8_t *sig, size_t sig_len);
+
 /* ldns status -> our error code: memory errors become -ENOMEM, the rest ZC_EMALF. */
 int dns_err_from_ldns(ldns_status st);
 

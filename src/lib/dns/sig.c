@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dns/sig.c: RRSIG verification at a given time. We pick the candidate keys
- * and check the RFC 4035 §5.3.1 conditions ourselves, let ldns do the
- * cryptography (ldns_verify_rrsig_keylist_notime(): canonical RRset, original
- * TTL, wildcard labels, RFC 4034 §3.1.8.1) and judge the validity window
- * afterwards with serial-number arithmetic (RFC 4034 §3.1.5, RFC 1982), so an
- * expired signature by the right key over the right data says "expired".
+ * and check the RFC 4035 §5.3.1 conditions, build the signed data (RFC 4034
+ * §3.1.8.1: canonical RRset, original TTL, wildcard labels), let dns/verify.c
+ * do the cryptography (through the caller's cache, if any) and judge the
+ * validity window afterwards with serial-number arithmetic (RFC 4034 §3.1.5,
+ * RFC 1982), so an expired signature by the right key over the right data says
+ * "expired".
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dns/internal.h"
@@ -93,67 +95,143 @@ static int status_rank(int status)
 	}
 }
 
-/* RFC 4035 §5.3.1: may @key have made @sig? (Not yet: does the signature verify.) */
-static bool key_is_candidate(const ldns_rr *key, const struct sig_fields *f)
+/*
+ * RFC 4035 §5.3.1: may @key have made @sig? (Not yet: does the signature verify.)
+ * On true, @k views the key's rdata in *ret_buf (caller frees).
+ */
+static bool key_is_candidate(const ldns_rr *key, const struct sig_fields *f, struct dns_key *k,
+			     uint8_t **ret_buf)
 {
-	struct dns_key k;
 	uint8_t *buf = NULL;
 	bool ok;
 
-	if (!key || ldns_rr_get_type(key) != LDNS_RR_TYPE_DNSKEY ||
-	    dns_key_read(key, &k, &buf) < 0) {
+	if (!key || ldns_rr_get_type(key) != LDNS_RR_TYPE_DNSKEY || dns_key_read(key, k, &buf) < 0) {
 		return false;
 	}
-	ok = k.protocol == DNS_KEY_PROTOCOL && (k.flags & DNS_KEY_FLAG_ZONE) &&
-	     k.algorithm == f->algorithm && k.key_len > 0 &&
-	     ldns_calc_keytag_raw(k.rdata, k.rdata_len) == f->key_tag &&
+	ok = k->protocol == DNS_KEY_PROTOCOL && (k->flags & DNS_KEY_FLAG_ZONE) &&
+	     k->algorithm == f->algorithm && k->key_len > 0 &&
+	     ldns_calc_keytag_raw(k->rdata, k->rdata_len) == f->key_tag &&
 	     dns_name_abs_ok(ldns_rr_owner(key)) &&
 	     ldns_dname_compare(ldns_rr_owner(key), f->signer) == 0;
-	free(buf);
-	return ok;
+	if (!ok) {
+		free(buf);
+		return false;
+	}
+	*ret_buf = buf;
+	return true;
 }
 
-static int crypto_status(ldns_status st)
+/* A growing byte buffer for the signed data. */
+struct sdata {
+	uint8_t *p;
+	size_t len, cap;
+	bool nomem;
+};
+
+static void sd_put(struct sdata *b, const void *data, size_t len)
 {
-	switch (st) {
-	case LDNS_STATUS_OK:
-		return 0;
-	case LDNS_STATUS_MEM_ERR:
-		return -ENOMEM;
-	case LDNS_STATUS_CRYPTO_ALGO_NOT_IMPL:
-	case LDNS_STATUS_CRYPTO_UNKNOWN_ALGO:
-		return ZC_ENOTSUP;
-	default:
-		return ZC_EBOGUS;
+	if (b->nomem || len == 0) {
+		return;
+	}
+	if (b->len + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 512;
+		uint8_t *p;
+
+		while (cap < b->len + len) {
+			cap *= 2;
+		}
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->nomem = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+}
+
+/* A name, lower-cased (RFC 4034 §6.2); length octets are <= 63 and never touched. */
+static void sd_put_lower(struct sdata *b, const uint8_t *name, size_t len)
+{
+	size_t at = b->len;
+
+	sd_put(b, name, len);
+	for (size_t i = at; !b->nomem && i < b->len; i++) {
+		if (b->p[i] >= 'A' && b->p[i] <= 'Z') {
+			b->p[i] = (uint8_t)(b->p[i] + 32);
+		}
 	}
 }
 
-/* Verifies the signature of @rrsig over @rrset with @key, ignoring the time. */
-static int verify_one(const ldns_rr_list *rrset, const ldns_rr *rrsig, const ldns_rr *key)
+static void sd_put16(struct sdata *b, uint16_t v)
 {
-	ldns_rr_list *keys = ldns_rr_list_new();
-	ldns_rr *sig = ldns_rr_clone(rrsig);
-	ldns_rr *k = ldns_rr_clone(key);
-	ldns_status st;
-	int r = -ENOMEM;
+	uint8_t o[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 
-	if (!keys || !sig || !k || !ldns_rr_list_push_rr(keys, k)) {
-		ldns_rr_free(k);
-		goto out;
+	sd_put(b, o, sizeof(o));
+}
+
+/*
+ * RFC 4034 §3.1.8.1: RRSIG_RDATA without the signature (the signer's name in
+ * canonical form), then every record of the sorted, deduplicated @set in
+ * canonical form with the original TTL; an owner with more labels than the
+ * RRSIG's Labels field is the wildcard that produced it (RFC 4035 §5.3.2).
+ */
+static int signed_data(const ldns_rr_list *set, const ldns_rr *rrsig, const struct sig_fields *f,
+		       struct sdata *b)
+{
+	const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(set, 0));
+	const uint8_t *ow = ldns_rdf_data(owner);
+	const uint8_t *ttl = ldns_rdf_data(ldns_rr_rdf(rrsig, 3));
+	size_t ow_len = ldns_rdf_size(owner);
+	size_t nlabels = ldns_dname_label_count(owner);
+	bool wildcard = f->labels < nlabels;
+
+	for (size_t i = 0; i < 7; i++) {
+		const ldns_rdf *rdf = ldns_rr_rdf(rrsig, i);
+
+		sd_put(b, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
 	}
-	/* ldns lower-cases the RRSIG owner in place, hence the copy of @rrsig. */
-	st = ldns_verify_rrsig_keylist_notime(rrset, sig, keys, NULL);
-	r = crypto_status(st);
-out:
-	ldns_rr_list_deep_free(keys);
-	ldns_rr_free(sig);
-	return r;
+	sd_put_lower(b, ldns_rdf_data(f->signer), ldns_rdf_size(f->signer));
+	if (wildcard) {
+		/* keep the rightmost f->labels labels (and the root) */
+		for (size_t skip = nlabels - f->labels; skip > 0 && ow_len > 0; skip--) {
+			ow_len -= 1u + ow[0];
+			ow += 1u + ow[0];
+		}
+	}
+	for (size_t i = 0; i < ldns_rr_list_rr_count(set); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(set, i);
+		uint8_t *rd = NULL;
+		size_t rd_len = 0;
+		int r;
+
+		if (wildcard) {
+			sd_put(b, "\001*", 2);
+		}
+		sd_put_lower(b, ow, ow_len);
+		sd_put16(b, ldns_rr_get_type(rr));
+		sd_put16(b, ldns_rr_get_class(rr));
+		sd_put(b, ttl, 4);
+		r = dns_rdata_wire(rr, true, &rd, &rd_len);
+		if (r < 0) {
+			return r;
+		}
+		sd_put16(b, (uint16_t)rd_len);
+		sd_put(b, rd, rd_len);
+		free(rd);
+	}
+	return b->nomem ? -ENOMEM : 0;
 }
 
 /* One RRSIG against every candidate key, within the verification budget. */
-static int check_one(const ldns_rr_list *rrset, const ldns_rr *rrsig, const ldns_rr_list *keys,
-		     uint32_t now, unsigned *budget, struct zc_sig_result *res)
+static int check_one(struct zc_sig_cache *cache, const ldns_rr_list *rrset, const ldns_rr *rrsig,
+		     const ldns_rr_list *keys, uint32_t now, unsigned *budget,
+		     struct zc_sig_result *res)
 {
+	struct sdata data = { 0 };
+	const ldns_rdf *sig;
 	const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
 	const ldns_rdf *owner = ldns_rr_owner(first);
 	struct sig_fields f;
@@ -180,23 +258,34 @@ static int check_one(const ldns_rr_list *rrset, const ldns_rr *rrsig, const ldns
 		res->status = ZC_EBOGUS;
 		return 0;
 	}
+	sig = ldns_rr_rdf(rrsig, 8);
 	for (size_t i = 0; i < nkeys && best != 0; i++) {
 		const ldns_rr *key = ldns_rr_list_rr(keys, i);
+		struct dns_key k;
+		uint8_t *kbuf = NULL;
 		int st;
 
-		if (!key_is_candidate(key, &f)) {
+		if (!key_is_candidate(key, &f, &k, &kbuf)) {
 			continue;
 		}
 		if (tries >= ZC_DNS_MAX_KEY_TRIES || *budget == 0) {
+			free(kbuf);
 			if (status_rank(ZC_ELIMIT) > status_rank(best)) {
 				best = ZC_ELIMIT;
 			}
 			break;
 		}
+		/* A cache hit counts against the budget too: results never depend on it. */
 		tries++;
 		(*budget)--;
-		st = verify_one(rrset, rrsig, key);
+		st = data.len ? 0 : signed_data(rrset, rrsig, &f, &data);
+		if (st == 0) {
+			st = dns_verify(cache, f.algorithm, k.key, k.key_len, data.p, data.len,
+					ldns_rdf_data(sig), ldns_rdf_size(sig));
+		}
+		free(kbuf);
 		if (st == -ENOMEM) {
+			free(data.p);
 			return st;
 		}
 		if (st == 0) {
@@ -207,6 +296,7 @@ static int check_one(const ldns_rr_list *rrset, const ldns_rr *rrsig, const ldns
 			res->key = key;
 		}
 	}
+	free(data.p);
 	res->status = best;
 	return 0;
 }
@@ -240,8 +330,9 @@ static int rrset_check_shape(const ldns_rr_list *rrset)
 	return 0;
 }
 
-int zc_rrsig_check(const ldns_rr_list *rrset, const ldns_rr_list *rrsigs, const ldns_rr_list *keys,
-		   time_t now, struct zc_sig_result *res, size_t max, size_t *ret_n)
+int zc_rrsig_check_cached(struct zc_sig_cache *cache, const ldns_rr_list *rrset,
+			  const ldns_rr_list *rrsigs, const ldns_rr_list *keys, time_t now,
+			  struct zc_sig_result *res, size_t max, size_t *ret_n)
 {
 	size_t nsigs = rrsigs ? ldns_rr_list_rr_count(rrsigs) : 0;
 	ldns_rr_list *set = NULL;
@@ -278,7 +369,7 @@ int zc_rrsig_check(const ldns_rr_list *rrset, const ldns_rr_list *rrsigs, const 
 		if (!tc || ldns_rdf_size(tc) != 2 || ldns_rdf2rr_type(tc) != type) {
 			continue;
 		}
-		r = check_one(set, rrsig, keys, (uint32_t)now, &budget, &one);
+		r = check_one(cache, set, rrsig, keys, (uint32_t)now, &budget, &one);
 		if (r < 0) {
 			ldns_rr_list_deep_free(set);
 			return r;
@@ -295,4 +386,10 @@ int zc_rrsig_check(const ldns_rr_list *rrset, const ldns_rr_list *rrsigs, const 
 		*ret_n = n;
 	}
 	return best;
+}
+
+int zc_rrsig_check(const ldns_rr_list *rrset, const ldns_rr_list *rrsigs, const ldns_rr_list *keys,
+		   time_t now, struct zc_sig_result *res, size_t max, size_t *ret_n)
+{
+	return zc_rrsig_check_cached(NULL, rrset, rrsigs, keys, now, res, max, ret_n);
 }

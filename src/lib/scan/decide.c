@@ -425,12 +425,12 @@ static ldns_rr_list *keys_named_by(const ldns_rr_list *dnskey, const ldns_rr_lis
  * Verifies @rrset (non-empty) against @keys; on success raises *inception to the
  * newest inception of a validating RRSIG. Returns 0 or the check's error.
  */
-static int verify(const ldns_rr_list *rrset, const ldns_rr_list *sigs, const ldns_rr_list *keys,
-		  time_t now, uint32_t *inception)
+static int verify(const struct scan_input *in, const ldns_rr_list *rrset, const ldns_rr_list *sigs,
+		  const ldns_rr_list *keys, uint32_t *inception)
 {
 	struct zc_sig_result res[MAX_SIGS];
 	size_t n = 0;
-	int r = zc_rrsig_check(rrset, sigs, keys, now, res, MAX_SIGS, &n);
+	int r = zc_rrsig_check_cached(in->sigcache, rrset, sigs, keys, in->now, res, MAX_SIGS, &n);
 
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		/* RFC 4034 §3.1.5: signature times compare in serial-number arithmetic */
@@ -459,7 +459,7 @@ static uint32_t auth_through_ds(const struct scan_input *in, const struct scan_a
 	if (!ds_keys) {
 		return R(ZC_R_MALFORMED);
 	}
-	r = count(dnskey) ? verify(dnskey, a->rrsig[SQ_DNSKEY], ds_keys, in->now, &dummy) :
+	r = count(dnskey) ? verify(in, dnskey, a->rrsig[SQ_DNSKEY], ds_keys, &dummy) :
 			    ZC_ENOKEY;
 	if (r != 0) {
 		reasons |= R(ZC_R_DNSKEY_NOT_VALIDATED);
@@ -471,7 +471,7 @@ static uint32_t auth_through_ds(const struct scan_input *in, const struct scan_a
 		if (!count(a->rrset[t])) {
 			continue;
 		}
-		r = verify(a->rrset[t], a->rrsig[t], ds_keys, in->now, inception);
+		r = verify(in, a->rrset[t], a->rrsig[t], ds_keys, inception);
 		if (r != 0) {
 			reasons |= R(ZC_R_NOT_SIGNED_BY_DS_KEY);
 			if (sig_failure(r)) {
@@ -499,7 +499,7 @@ static uint32_t auth_self(const struct scan_input *in, const struct scan_answer 
 		if (!count(a->rrset[t])) {
 			continue;
 		}
-		r = verify(a->rrset[t], a->rrsig[t], dnskey, in->now, inception);
+		r = verify(in, a->rrset[t], a->rrsig[t], dnskey, inception);
 		if (r == ZC_ENOKEY) {
 			reasons |= R(ZC_R_BREAKS_CHAIN);
 		} else if (r != 0) {
@@ -567,7 +567,8 @@ static uint32_t continuity(const struct scan_input *in, const struct scan_answer
 	if (!count(dnskey)) {
 		return R(ZC_R_BREAKS_CHAIN);
 	}
-	(void)zc_rrsig_check(dnskey, a->rrsig[SQ_DNSKEY], dnskey, in->now, res, MAX_SIGS, &n);
+	(void)zc_rrsig_check_cached(in->sigcache, dnskey, a->rrsig[SQ_DNSKEY], dnskey, in->now, res,
+				    MAX_SIGS, &n);
 	for (size_t i = 0; i < count(ds_new); i++) {
 		uint8_t alg = zc_rr_algorithm(ldns_rr_list_rr(ds_new, i));
 		bool ok = false;

@@ -53,6 +53,7 @@ struct scan_input {
 	bool have_last_inception;         /* from the store (S10) */
 	uint32_t last_inception;
 	bool delay_elapsed;               /* accept-after-delay satisfied (S7) */
+	struct zc_sig_cache *sigcache;    /* the scan's verification cache; may be NULL */
 };
 
 struct scan_outcome {

@@ -110,6 +110,7 @@ struct zc_scan {
 	struct job *jobs;
 	struct addr_entry *buckets[ADDR_CACHE_BUCKETS];
 	unsigned n_cached;
+	struct zc_sig_cache *sigcache; /* one RRset seen at every address is verified once */
 	struct zc_scan_stats stats;
 };
 
@@ -164,6 +165,11 @@ int zc_scan_new(struct zc_ctx *ctx, struct event_base *base, struct zc_engine *e
 	}
 	scan->cb = cb;
 	scan->ud = userdata;
+	scan->sigcache = zc_sig_cache_new(0);
+	if (!scan->sigcache) {
+		free(scan);
+		return -ENOMEM;
+	}
 	*ret_scan = scan;
 	return 0;
 }
@@ -850,6 +856,7 @@ static void job_decide(struct job *j)
 		.signals = j->signals,
 		.n_signals = j->n_signals,
 		.now = j->scan->opts.now ? j->scan->opts.now : time(NULL),
+		.sigcache = j->scan->sigcache,
 	};
 
 	if (j->state == J_FULL) {
@@ -1122,5 +1129,6 @@ void zc_scan_free(struct zc_scan *scan)
 			e = next;
 		}
 	}
+	zc_sig_cache_free(scan->sigcache);
 	free(scan);
 }

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dns/verify.c: the cryptography of RRSIG verification (RFC 4034 §3.1.8.1 data,
+ * algorithms of RFC 3110, 5702, 6605, 8080) straight on OpenSSL 3's EVP layer,
+ * and the verification cache a scan keeps.
+ *
+ * Why not ldns_verify_rrsig_*(): it rebuilds the public key (an EC group, an
+ * RSA structure) for every signature, which was a third of a registry scan's
+ * CPU. A scan verifies the same RRset, signature and key again and again (the
+ * same CDS at every address of every nameserver, the DNSKEY set once for the
+ * chain and once for continuity), so the cache remembers public keys (by
+ * algorithm and key bytes) and outcomes (by SHA-256 over key, signed data and
+ * signature: an entry can only answer for exactly the bytes that were
+ * verified).
+ */
+#include <errno.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/internal.h"
+
+#define KEY_SLOTS 64
+#define HASH_LEN 32
+
+/* RFC 3110 §2: RSA moduli we accept, in bits; longer ones are work we refuse.
+ */
+#define RSA_MIN_BITS 512
+#define RSA_MAX_BITS 4096
+
+struct key_slot {
+	uint8_t algorithm;
+	uint8_t *key; /* a copy of the public key octets */
+	size_t key_len;
+	EVP_PKEY *pkey;
+};
+
+struct result_slot {
+	uint8_t hash[HASH_LEN];
+	bool used;
+	bool valid;
+};
+
+struct zc_sig_cache {
+	struct key_slot keys[KEY_SLOTS];
+	struct result_slot *results;
+	size_t n_results;
+	EVP_MD *sha256; /* fetched once: an implicit fetch per digest is not free */
+	struct zc_sig_cache_stats stats;
+};
+
+struct zc_sig_cache *zc_sig_cache_new(size_t entries)
+{
+	struct zc_sig_cache *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		return NULL;
+	}
+	if (entries == 0) {
+		entries = ZC_SIG_CACHE_DEFAULT;
+	}
+	c->results = calloc(entries, sizeof(*c->results));
+	c->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	if (!c->results || !c->sha256) {
+		zc_sig_cache_free(c);
+		return NULL;
+	}
+	c->n_results = entries;
+	return c;
+}
+
+void zc_sig_cache_free(struct zc_sig_cache *c)
+{
+	if (!c) {
+		return;
+	}
+	for (size_t i = 0; i < KEY_SLOTS; i++) {
+		EVP_PKEY_free(c->keys[i].pkey);
+		free(c->keys[i].key);
+	}
+	free(c->results);
+	EVP_MD_free(c->sha256);
+	free(c);
+}
+
+void zc_sig_cache_get_stats(const struct zc_sig_cache *c, struct zc_sig_cache_stats *ret)
+{
+	if (c && ret) {
+		*ret = c->stats;
+	}
+}
+
+/* FNV-1a: picks a slot; the slot then compares the octets themselves. */
+static size_t fnv1a(uint8_t algorithm, const uint8_t *p, size_t len)
+{
+	uint64_t h = 1469598103934665603ull ^ algorithm;
+
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ p[i]) * 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+/* --- public keys from DNSKEY octets
+ * ------------------------------------------------- */
+
+static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *pkey = NULL;
+
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return pkey;
+}
+
+/* RFC 3110 §2: exponent length (1 octet, or 0 and 2 octets), exponent, modulus.
+ */
+static EVP_PKEY *pkey_rsa(const uint8_t *k, size_t len)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	EVP_PKEY *pkey = NULL;
+	size_t elen, off;
+
+	if (len < 1) {
+		return NULL;
+	}
+	if (k[0] != 0) {
+		elen = k[0];
+		off = 1;
+	} else {
+		if (len < 3) {
+			return NULL;
+		}
+		elen = (size_t)k[1] << 8 | k[2];
+		off = 3;
+	}
+	if (elen == 0 || elen > len - off || len - off - elen == 0) {
+		return NULL;
+	}
+	e = BN_bin2bn(k + off, (int)elen, NULL);
+	n = BN_bin2bn(k + off + elen, (int)(len - off - elen), NULL);
+	if (!e || !n || BN_num_bits(n) < RSA_MIN_BITS || BN_num_bits(n) > RSA_MAX_BITS) {
+		goto out;
+	}
+	bld = OSSL_PARAM_BLD_new();
+	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)) {
+		goto out;
+	}
+	pkey = pkey_from_params("RSA", bld);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
+	return pkey;
+}
+
+/* RFC 6605 §4: the point's X and Y, each as long as the curve's field. */
+static EVP_PKEY *pkey_ec(const char *group, const uint8_t *k, size_t len, size_t want)
+{
+	uint8_t point[1 + 96];
+	OSSL_PARAM_BLD *bld;
+	EVP_PKEY *pkey = NULL;
+
+	if (len != want || len + 1 > sizeof(point)) {
+		return NULL;
+	}
+	point[0] = 0x04; /* uncompressed (SEC 1 §2.3.3) */
+	memcpy(point + 1, k, len);
+	bld = OSSL_PARAM_BLD_new();
+	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len + 1)) {
+		pkey = pkey_from_params("EC", bld);
+	}
+	OSSL_PARAM_BLD_free(bld);
+	return pkey;
+}
+
+/* The algorithm's digest (NULL for EdDSA, which hashes itself) and expected
+ * sizes. */
+struct alg_info {
+	const char *md; /* NULL: EdDSA */
+	size_t key_len; /* 0: variable (RSA) */
+	size_t sig_len; /* 0: variable (RSA) */
+	bool ecdsa;
+};
+
+/* RFC 8624 §3.1 algorithms that may be validated; the rest are not supported.
+ */
+static bool alg_lookup(uint8_t algorithm, struct alg_info *ret)
+{
+	static const struct {
+		uint8_t alg;
+		struct alg_info info;
+	} table[] = {
+		{ 5, { "SHA1", 0, 0, false } },       /* RSASHA1 */
+		{ 7, { "SHA1", 0, 0, false } },       /* RSASHA1-NSEC3-SHA1 */
+		{ 8, { "SHA2-256", 0, 0, false } },   /* RSASHA256 */
+		{ 10, { "SHA2-512", 0, 0, false } },  /* RSASHA512 */
+		{ 13, { "SHA2-256", 64, 64, true } }, /* ECDSAP256SHA256 */
+		{ 14, { "SHA2-384", 96, 96, true } }, /* ECDSAP384SHA384 */
+		{ 15, { NULL, 32, 64, false } },      /* ED25519 */
+		{ 16, { NULL, 57, 114, false } },     /* ED448 */
+	};
+
+	for (size_t i = 0; i < ZC_ARRAY_SIZE(table); i++) {
+		if (table[i].alg == algorithm) {
+			*ret = table[i].info;
+			return true;
+		}
+	}
+	return false;
+}
+
+static EVP_PKEY *pkey_build(uint8_t algorithm, const uint8_t *k, size_t len)
+{
+	switch (algorithm) {
+	case 5:
+	case 7:
+	case 8:
+	case 10:
+		return pkey_rsa(k, len);
+	case 13:
+		return pkey_ec("P-256", k, len, 64);
+	case 14:
+		return pkey_ec("P-384", k, len, 96);
+	case 15:
+		return len == 32 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, k, len)
+				 : NULL;
+	case 16:
+		return len == 57 ? EVP_PKEY_new_raw_public_key(EVP_PKEY_ED448, NULL, k, len) : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * The public key for @k: from the cache (a new reference) or built. Returns
+ * NULL when the octets are not a key of @algorithm (or on allocation failure;
+ * *ret_nomem tells which).
+ */
+static EVP_PKEY *pkey_get(struct zc_sig_cache *c, uint8_t algorithm, const uint8_t *k, size_t len,
+			  bool *ret_nomem)
+{
+	struct key_slot *s = NULL;
+	EVP_PKEY *pkey;
+	uint8_t *copy;
+
+	*ret_nomem = false;
+	if (c) {
+		s = &c->keys[fnv1a(algorithm, k, len) % KEY_SLOTS];
+		if (s->pkey && s->algorithm == algorithm && s->key_len == len &&
+		    memcmp(s->key, k, len) == 0) {
+			c->stats.key_hits++;
+			return EVP_PKEY_up_ref(s->pkey) == 1 ? s->pkey : NULL;
+		}
+	}
+	pkey = pkey_build(algorithm, k, len);
+	ERR_clear_error();
+	if (!pkey || !s) {
+		return pkey;
+	}
+	c->stats.key_builds++;
+	copy = malloc(len);
+	if (!copy) {
+		return pkey; /* works, just not remembered */
+	}
+	if (EVP_PKEY_up_ref(pkey) != 1) {
+		free(copy);
+		return pkey;
+	}
+	EVP_PKEY_free(s->pkey);
+	free(s->key);
+	memcpy(copy, k, len);
+	s->algorithm = algorithm;
+	s->key = copy;
+	s->key_len = len;
+	s->pkey = pkey;
+	return pkey;
+}
+
+/* RFC 6605 §4: r | s, each as long as the field -> the DER form OpenSSL
+ * verifies. */
+static int ecdsa_der(const uint8_t *sig, size_t len, uint8_t **ret_der, size_t *ret_len)
+{
+	ECDSA_SIG *es = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(sig, (int)(len / 2), NULL);
+	BIGNUM *s = BN_bin2bn(sig + len / 2, (int)(len / 2), NULL);
+	unsigned char *der = NULL;
+	int n;
+
+	if (!es || !r || !s || ECDSA_SIG_set0(es, r, s) != 1) {
+		ECDSA_SIG_free(es);
+		BN_free(r);
+		BN_free(s);
+		return -ENOMEM;
+	}
+	n = i2d_ECDSA_SIG(es, &der);
+	ECDSA_SIG_free(es);
+	if (n <= 0) {
+		return -ENOMEM;
+	}
+	*ret_der = der;
+	*ret_len = (size_t)n;
+	return 0;
+}
+
+static int crypto_verify(struct zc_sig_cache *c, uint8_t algorithm, const struct alg_info *ai,
+			 const uint8_t *key, size_t key_len, const uint8_t *data, size_t data_len,
+			 const uint8_t *sig, size_t sig_len)
+{
+	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY *pkey;
+	EVP_MD *md = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	bool nomem;
+	int r;
+
+	pkey = pkey_get(c, algorithm, key, key_len, &nomem);
+	if (!pkey) {
+		return nomem ? -ENOMEM
+			     : ZC_EBOGUS; /* not a usable key: nothing it signed verifies */
+	}
+	if (ai->ecdsa) {
+		r = ecdsa_der(sig, sig_len, &der, &der_len);
+		if (r < 0) {
+			goto out;
+		}
+		sig = der;
+		sig_len = der_len;
+	}
+	if (ai->md) {
+		md = (c && strcmp(ai->md, "SHA2-256") == 0) ? c->sha256 : NULL;
+		md = md ? md : EVP_MD_fetch(NULL, ai->md, NULL);
+	}
+	mctx = EVP_MD_CTX_new();
+	r = -ENOMEM;
+	if (!mctx || (ai->md && !md)) {
+		goto out;
+	}
+	if (EVP_DigestVerifyInit(mctx, NULL, md, NULL, pkey) != 1) {
+		r = ZC_EBOGUS;
+		goto out;
+	}
+	r = EVP_DigestVerify(mctx, sig, sig_len, data, data_len) == 1 ? 0 : ZC_EBOGUS;
+out:
+	ERR_clear_error();
+	EVP_MD_CTX_free(mctx);
+	if (md && (!c || md != c->sha256)) {
+		EVP_MD_free(md);
+	}
+	OPENSSL_free(der);
+	EVP_PKEY_free(pkey);
+	return r;
+}
+
+int dns_verify(struct zc_sig_cache *c, uint8_t algorithm, const uint8_t *key, size_t key_len,
+	       const uint8_t *data, size_t data_len, const uint8_t *sig, size_t sig_len)
+{
+	struct alg_info ai;
+	struct result_slot *slot = NULL;
+	uint8_t hash[HASH_LEN];
+	int r;
+
+	if (!alg_lookup(algorithm, &ai)) {
+		return ZC_ENOTSUP;
+	}
+	if ((ai.key_len && key_len != ai.key_len) || (ai.sig_len && sig_len != ai.sig_len) ||
+	    sig_len == 0 || key_len == 0) {
+		return ZC_EBOGUS;
+	}
+	if (c) {
+		EVP_MD_CTX *h = EVP_MD_CTX_new();
+		uint8_t lens[9];
+		unsigned hl = 0;
+		bool ok;
+
+		lens[0] = algorithm;
+		for (int i = 0; i < 4; i++) {
+			lens[1 + i] = (uint8_t)(key_len >> (24 - 8 * i));
+			lens[5 + i] = (uint8_t)(data_len >> (24 - 8 * i));
+		}
+		/* The lengths make the concatenation unambiguous. */
+		ok = h && EVP_DigestInit_ex(h, c->sha256, NULL) == 1 &&
+		     EVP_DigestUpdate(h, lens, sizeof(lens)) == 1 &&
+		     EVP_DigestUpdate(h, key, key_len) == 1 &&
+		     EVP_DigestUpdate(h, data, data_len) == 1 &&
+		     EVP_DigestUpdate(h, sig, sig_len) == 1 &&
+		     EVP_DigestFinal_ex(h, hash, &hl) == 1 && hl == HASH_LEN;
+		EVP_MD_CTX_free(h);
+		if (ok) {
+			size_t idx;
+
+			memcpy(&idx, hash, sizeof(idx));
+			slot = &c->results[idx % c->n_results];
+			if (slot->used && memcmp(slot->hash, hash, HASH_LEN) == 0) {
+				c->stats.hits++;
+				return slot->valid ? 0 : ZC_EBOGUS;
+			}
+		}
+		c->stats.misses++;
+	}
+	r = crypto_verify(c, algorithm, &ai, key, key_len, data, data_len, sig, sig_len);
+	if (slot && (r == 0 || r == ZC_EBOGUS)) {
+		memcpy(slot->hash, hash, HASH_LEN);
+		slot->used = true;
+		slot->valid = r == 0;
+	}
+	return r;
+}
