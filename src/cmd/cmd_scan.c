@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,8 @@
 #include <zonecut/store.h>
 
 #define SCAN_MAX_FORWARD 8
+#define SCAN_MAX_WORKERS 64
+#define SCAN_DEFAULT_MAX_WORKERS 8 /* when counting CPUs */
 
 enum apply_mode { APPLY_NONE = 0, APPLY_JSON, APPLY_NSUPDATE, APPLY_UPDATE };
 
@@ -46,6 +49,7 @@ struct scan_args {
 	struct zc_scan_opts so;
 	struct zc_engine_opts eo;
 	uint64_t timeout_ms;
+	unsigned workers; /* 0: one per CPU */
 };
 
 static int parse_list_u8(const char *value, uint8_t *out, unsigned max, unsigned *ret_n,
@@ -171,6 +175,8 @@ static int scan_set(void *state, const struct cmd_opt *o, const char *value, cha
 		if (a->eo.max_timeout_ms < a->eo.timeout_ms * 4) {
 			a->eo.max_timeout_ms = a->eo.timeout_ms * 4;
 		}
+	} else if (strcmp(n, "workers") == 0) {
+		return u32_opt(value, 1, SCAN_MAX_WORKERS, &a->workers, err, errlen);
 	} else if (strcmp(n, "retries") == 0) {
 		return u32_opt(value, 0, 10, &a->eo.retries, err, errlen);
 	} else if (strcmp(n, "inflight-per-server") == 0) {
@@ -221,6 +227,8 @@ static const struct cmd_opt scan_opts[] = {
 	  "bootstrap without signals after a stable CDS this long (RFC 8078 3.3; off)", scan_set },
 	{ "concurrency", 'C', true, "N", "delegations in progress at once (default 1000)",
 	  scan_set },
+	{ "workers", 'w', true, "N",
+	  "event loops on threads of their own (default: one per CPU, at most 8)", scan_set },
 	{ "timeout", 0, true, "DURATION", "first query timeout (default 1500ms)", scan_set },
 	{ "retries", 0, true, "N", "query retries with doubled timeout (default 2)", scan_set },
 	{ "inflight-per-server", 0, true, "N", "queries in flight per server address (default 10)",
@@ -280,6 +288,11 @@ const struct cmd cmd_scan_def = {
 		"ns1.example.net=192.0.2.1,2001:db8::1); the current DS set is then read\n"
 		"from DNS through the validating resolver.\n"
 		"\n"
+		"Speed and politeness: --workers event loops (threads; default one per CPU)\n"
+		"share the input, --concurrency delegations in progress at once, and the\n"
+		"per-server limits --inflight-per-server and --qps-per-server, which hold for\n"
+		"the whole scan (each worker gets its share).\n"
+		"\n"
 		"Output: a table and a summary by default; --json gives one object per delegation\n"
 		"(schema zonecut.scan.v1: child, result, mode, reasons, ds_old, ds_new,\n"
 		"evidence). Progress is shown on a terminal.\n"
@@ -310,6 +323,7 @@ struct scan_run {
 	unsigned apply_failed;
 	bool write_failed;
 	bool table_header;
+	pthread_mutex_t lock; /* the workers' decisions: counts, output, changes */
 };
 
 static enum zc_change_mode change_mode(const struct zc_scan_decision *d)
@@ -446,12 +460,12 @@ static int keep_change(struct scan_run *run, const struct zc_scan_decision *d, j
 	return 0;
 }
 
-static void on_decision(const struct zc_scan_decision *d, void *ud)
+/* Called with run->lock held. @o: the decision as JSON (when wanted); @line: it printed. */
+static void decision_locked(struct scan_run *run, const struct zc_scan_decision *d, json_t *o,
+			    char *line)
 {
-	struct scan_run *run = ud;
 	struct scan_args *a = run->a;
 	bool change = d->result == ZC_SCAN_UPDATE || d->result == ZC_SCAN_DELETE;
-	json_t *o = NULL;
 
 	run->done++;
 	run->counts[d->result]++;
@@ -471,12 +485,6 @@ static void on_decision(const struct zc_scan_decision *d, void *ud)
 			run->write_failed = true;
 		}
 	}
-	if (a->json || a->apply == APPLY_JSON) {
-		if (a->apply == APPLY_JSON && !change && !a->json) {
-			return;
-		}
-		o = decision_json(d);
-	}
 	if (a->apply == APPLY_UPDATE && change) {
 		/* applied after the scan (the updater blocks); printed with its outcome */
 		if (keep_change(run, d, o) < 0) {
@@ -488,13 +496,40 @@ static void on_decision(const struct zc_scan_decision *d, void *ud)
 		}
 		return;
 	}
-	if (o) {
-		if (out_json_line(o) < 0) {
+	json_decref(o);
+	if (line) {
+		if (fputs(line, stdout) == EOF || fputc('\n', stdout) == EOF) {
 			run->write_failed = true;
 		}
-	} else if (!(a->apply == APPLY_NSUPDATE && !a->output)) {
+	} else if (a->json || (a->apply == APPLY_JSON && change)) {
+		run->write_failed = true; /* the JSON could not be made (memory) */
+	} else if (a->apply != APPLY_JSON && !(a->apply == APPLY_NSUPDATE && !a->output)) {
 		text_line(run, d);
 	}
+}
+
+/*
+ * A decision, from any worker's thread: the JSON is made outside the lock, the
+ * counting and writing inside it.
+ */
+static void on_decision(const struct zc_scan_decision *d, void *ud)
+{
+	struct scan_run *run = ud;
+	struct scan_args *a = run->a;
+	bool change = d->result == ZC_SCAN_UPDATE || d->result == ZC_SCAN_DELETE;
+	json_t *o = NULL;
+	char *line = NULL;
+
+	if (a->json || (a->apply == APPLY_JSON && change)) {
+		o = decision_json(d);
+		if (o && !(a->apply == APPLY_UPDATE && change)) {
+			line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		}
+	}
+	pthread_mutex_lock(&run->lock);
+	decision_locked(run, d, o, line);
+	pthread_mutex_unlock(&run->lock);
+	free(line);
 }
 
 static void apply_result_log(const char *child, const struct zc_apply_result *res)
@@ -669,19 +704,167 @@ static int load_sources(struct scan_args *a, struct zc_scan_source **ret_src)
 	return 0;
 }
 
+/*
+ * The input shared by the workers: one delegation at a time under a lock (the
+ * zone source is a stream). After an error every worker sees the end; the error
+ * is reported once, by cmd_scan().
+ */
+struct shared_source {
+	struct zc_scan_source pub;
+	struct zc_scan_source *inner; /* borrowed */
+	pthread_mutex_t lock;
+	int err;
+};
+
+static int shared_next(struct zc_scan_source *src, struct zc_delegation **ret)
+{
+	struct shared_source *ss = (struct shared_source *)src;
+	int r = 1;
+
+	pthread_mutex_lock(&ss->lock);
+	if (ss->err == 0) {
+		r = ss->inner->next(ss->inner, ret);
+		if (r < 0) {
+			ss->err = r;
+			r = 1;
+		}
+	}
+	pthread_mutex_unlock(&ss->lock);
+	return r;
+}
+
+static const char *shared_err(const struct zc_scan_source *src)
+{
+	const struct shared_source *ss = (const struct shared_source *)src;
+
+	return ss->inner->err(ss->inner);
+}
+
+static void shared_free(struct zc_scan_source *src)
+{
+	(void)src; /* embedded in cmd_scan()'s frame */
+}
+
+/* One event loop with its own engine, resolver and scan, on a thread of its own. */
+struct scan_worker {
+	struct event_base *base;
+	struct zc_engine *eng;
+	struct zc_resolver *res;
+	struct zc_scan *scan;
+	struct zc_scan_source *src;
+	pthread_t thread;
+	bool started;
+	int r;
+};
+
+static void *worker_main(void *ud)
+{
+	struct scan_worker *w = ud;
+
+	w->r = zc_scan_run(w->scan, w->src);
+	return NULL;
+}
+
+/* Share @total out over @n parts: part @i of it (the parts add up to @total). */
+static unsigned share(unsigned total, unsigned n, unsigned i)
+{
+	return total / n + (i < total % n ? 1 : 0);
+}
+
+/*
+ * How many workers: --workers, else one per CPU (at most 8); never more than the
+ * limits can be shared out over (each worker keeps at least one delegation, one
+ * query in flight per server and one query per second per server).
+ */
+static unsigned worker_count(const struct scan_args *a)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = a->workers;
+
+	if (n == 0) {
+		n = cpus > 0 ? (unsigned)cpus : 1;
+		n = n > SCAN_DEFAULT_MAX_WORKERS ? SCAN_DEFAULT_MAX_WORKERS : n;
+	}
+	if (a->child || n > a->so.concurrency) {
+		n = a->child ? 1 : a->so.concurrency;
+	}
+	if (a->eo.max_inflight_per_server && n > a->eo.max_inflight_per_server) {
+		n = a->eo.max_inflight_per_server;
+	}
+	if (a->eo.qps_per_server && n > a->eo.qps_per_server) {
+		n = a->eo.qps_per_server;
+	}
+	return n ? n : 1;
+}
+
+static int worker_setup(struct scan_worker *w, struct scan_args *a, struct scan_run *run,
+			unsigned n, unsigned i, bool *ret_usage)
+{
+	struct zc_resolver_opts ro = {
+		.trust_anchor_file = a->trust_anchor,
+		.root_hints = a->root_hints,
+		.forward = a->n_forward ? a->forward : NULL,
+		/*
+		 * --tcp-only is the policy for questions to the children's nameservers;
+		 * the resolver (addresses, signals) keeps UDP with its own TCP
+		 * fallback: libunbound 1.17 in event mode loses some lookups with
+		 * tcp-upstream.
+		 */
+	};
+	struct zc_engine_opts eo = a->eo;
+	struct zc_scan_opts so = a->so;
+	int r;
+
+	w->base = event_base_new();
+	if (!w->base) {
+		return -ENOMEM;
+	}
+	r = zc_resolver_new(arg_ctx, w->base, &ro, &w->res);
+	if (r < 0) {
+		*ret_usage = r == ZC_ECONFIG;
+		return r;
+	}
+	so.concurrency = share(a->so.concurrency, n, i);
+	if (eo.max_inflight_per_server) {
+		eo.max_inflight_per_server = share(a->eo.max_inflight_per_server, n, i);
+	}
+	if (eo.qps_per_server) {
+		eo.qps_per_server = share(a->eo.qps_per_server, n, i);
+	}
+	if (eo.max_inflight < so.concurrency * 3) {
+		eo.max_inflight = so.concurrency * 3;
+	}
+	r = zc_engine_new(arg_ctx, w->base, &eo, &w->eng);
+	if (r < 0) {
+		return r;
+	}
+	return zc_scan_new(arg_ctx, w->base, w->eng, w->res, &so, on_decision, run, &w->scan);
+}
+
+static void worker_release(struct scan_worker *w)
+{
+	zc_scan_free(w->scan);
+	zc_engine_free(w->eng);
+	zc_resolver_free(w->res);
+	if (w->base) {
+		event_base_free(w->base);
+	}
+}
+
 int cmd_scan(int argc, char **argv)
 {
 	struct scan_args a = { 0 };
 	struct scan_run run = { .a = &a };
 	struct zc_scan_source *src = NULL;
-	struct event_base *base = NULL;
-	struct zc_engine *eng = NULL;
-	struct zc_resolver *res = NULL;
-	struct zc_scan *scan = NULL;
+	struct shared_source shared = { .pub = { shared_next, shared_err, shared_free } };
+	struct scan_worker *workers = NULL;
+	unsigned n_workers = 0;
 	struct zc_store *store = NULL;
-	struct zc_scan_stats st;
+	struct zc_scan_stats st = { 0 };
 	int optind_ = 0, r, code = EXIT_OPERATIONAL;
 
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_mutex_init(&shared.lock, NULL);
 	zc_scan_opts_default(&a.so);
 	zc_engine_opts_default(&a.eo);
 	r = cmd_parse_options(&cmd_scan_def, &a, argc, argv, &optind_);
@@ -746,46 +929,49 @@ int cmd_scan(int argc, char **argv)
 			fprintf(run.script, "server %s\n", host);
 		}
 	}
-	base = event_base_new();
-	if (!base) {
+	n_workers = worker_count(&a);
+	workers = calloc(n_workers, sizeof(*workers));
+	if (!workers) {
 		goto out;
 	}
-	{
-		struct zc_resolver_opts ro = {
-			.trust_anchor_file = a.trust_anchor,
-			.root_hints = a.root_hints,
-			.forward = a.n_forward ? a.forward : NULL,
-			/*
-			 * --tcp-only is the policy for questions to the children's
-			 * nameservers; the resolver (addresses, signals) keeps UDP with
-			 * its own TCP fallback: libunbound 1.17 in event mode loses some
-			 * lookups with tcp-upstream.
-			 */
-		};
+	shared.inner = src;
+	for (unsigned i = 0; i < n_workers; i++) {
+		bool usage = false;
 
-		r = zc_resolver_new(arg_ctx, base, &ro, &res);
-		if (r == ZC_ECONFIG) {
-			code = EXIT_USAGE;
-			goto out;
-		}
+		workers[i].src = n_workers > 1 ? &shared.pub : src;
+		r = worker_setup(&workers[i], &a, &run, n_workers, i, &usage);
 		if (r < 0) {
+			code = usage ? EXIT_USAGE : EXIT_OPERATIONAL;
 			goto out;
 		}
-	}
-	if (a.eo.max_inflight < a.so.concurrency * 3) {
-		a.eo.max_inflight = a.so.concurrency * 3;
-	}
-	r = zc_engine_new(arg_ctx, base, &a.eo, &eng);
-	if (r < 0) {
-		goto out;
-	}
-	r = zc_scan_new(arg_ctx, base, eng, res, &a.so, on_decision, &run, &scan);
-	if (r < 0) {
-		goto out;
 	}
 	run.progress = zc_progress_new(stderr, "scan", 0, a.progress);
-	r = zc_scan_run(scan, src);
+	if (n_workers == 1) {
+		workers[0].r = zc_scan_run(workers[0].scan, workers[0].src);
+	} else {
+		for (unsigned i = 0; i < n_workers; i++) {
+			workers[i].started =
+				pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) == 0;
+			if (!workers[i].started) {
+				workers[i].r = -EAGAIN;
+			}
+		}
+		for (unsigned i = 0; i < n_workers; i++) {
+			if (workers[i].started) {
+				pthread_join(workers[i].thread, NULL);
+			}
+		}
+	}
 	zc_progress_free(run.progress);
+	r = shared.err;
+	for (unsigned i = 0; i < n_workers; i++) {
+		struct zc_scan_stats ws;
+
+		r = r < 0 ? r : workers[i].r;
+		zc_scan_get_stats(workers[i].scan, &ws);
+		st.delegations += ws.delegations;
+		st.queries += ws.queries;
+	}
 	if (r < 0) {
 		const char *why = src->err(src);
 
@@ -794,7 +980,6 @@ int cmd_scan(int argc, char **argv)
 		code = r == ZC_EMALF ? EXIT_USAGE : EXIT_OPERATIONAL;
 		goto out;
 	}
-	zc_scan_get_stats(scan, &st);
 	{
 		FILE *sum = (a.json || a.apply != APPLY_NONE) ? stderr : stdout;
 
@@ -824,14 +1009,14 @@ out:
 			code = EXIT_OPERATIONAL;
 		}
 	}
-	zc_scan_free(scan);
+	for (unsigned i = 0; workers && i < n_workers; i++) {
+		worker_release(&workers[i]);
+	}
+	free(workers);
 	changes_free(&run);
 	zc_store_free(store);
-	zc_engine_free(eng);
-	zc_resolver_free(res);
-	if (base) {
-		event_base_free(base);
-	}
+	pthread_mutex_destroy(&shared.lock);
+	pthread_mutex_destroy(&run.lock);
 	if (src) {
 		src->free(src);
 	}

@@ -7,6 +7,7 @@
 #ifndef ZC_STORE_INTERNAL_H
 #define ZC_STORE_INTERNAL_H
 
+#include <pthread.h>
 #include <zonecut/store.h>
 
 #include "util/internal.h"
@@ -56,6 +57,7 @@ struct zc_store {
 	const struct zc_store_ops *ops;
 	void *impl;                       /* the backend's state */
 	int schema_version;
+	pthread_mutex_t lock;             /* around every backend operation */
 };
 
 extern const struct zc_store_ops zc_store_sqlite_ops;

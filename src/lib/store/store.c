@@ -12,6 +12,20 @@
 
 #include "store/internal.h"
 
+/*
+ * One backend operation at a time: a scan's worker threads share one store. Each
+ * operation is complete in itself (its own transaction), so this is all the
+ * backends need.
+ */
+#define STORE_LOCKED(st, call)                                                   \
+	__extension__({                                                          \
+		int r_;                                                          \
+		pthread_mutex_lock(&(st)->lock);                                 \
+		r_ = (call);                                                     \
+		pthread_mutex_unlock(&(st)->lock);                               \
+		r_;                                                              \
+	})
+
 static const char *const mode_names[] = {
 	[ZC_CHANGE_UPDATE] = "update",
 	[ZC_CHANGE_DELETE] = "delete",
@@ -165,8 +179,13 @@ int zc_store_open(struct zc_ctx *ctx, const char *path, struct zc_store **ret_st
 	}
 	st->ctx = ctx;
 	st->ops = &zc_store_sqlite_ops;
+	if (pthread_mutex_init(&st->lock, NULL) != 0) {
+		free(st);
+		return -ENOMEM;
+	}
 	r = st->ops->open(st, path);
 	if (r < 0) {
+		pthread_mutex_destroy(&st->lock);
 		free(st);
 		return r;
 	}
@@ -180,6 +199,7 @@ void zc_store_free(struct zc_store *st)
 		return;
 	}
 	st->ops->close(st);
+	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
 
@@ -281,7 +301,7 @@ int zc_store_child_get(struct zc_store *st, const char *child, struct zc_child_s
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->child_get(st, child, ret);
+	return STORE_LOCKED(st, st->ops->child_get(st, child, ret));
 }
 
 int zc_store_child_set_applied(struct zc_store *st, const char *child, uint32_t inception,
@@ -299,7 +319,7 @@ int zc_store_child_set_applied(struct zc_store *st, const char *child, uint32_t 
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->child_set_applied(st, child, inception, ds_text, now);
+	return STORE_LOCKED(st, st->ops->child_set_applied(st, child, inception, ds_text, now));
 }
 
 int zc_store_inception_is_newer(struct zc_store *st, const char *child, uint32_t inception,
@@ -349,7 +369,7 @@ int zc_store_journal_add(struct zc_store *st, const struct zc_journal_entry *e, 
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->journal_add(st, e, now_s(), ret_id, ret_result);
+	return STORE_LOCKED(st, st->ops->journal_add(st, e, now_s(), ret_id, ret_result));
 }
 
 /* The life cycle of store.h; moves to the same state are allowed for SENT only. */
@@ -391,7 +411,7 @@ int zc_store_journal_set_state(struct zc_store *st, int64_t id, enum zc_journal_
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->journal_set_state(st, id, from, to, rcode, error, target, now_s());
+	return STORE_LOCKED(st, st->ops->journal_set_state(st, id, from, to, rcode, error, target, now_s()));
 }
 
 int zc_store_journal_get(struct zc_store *st, int64_t id, struct zc_journal_entry *ret)
@@ -399,7 +419,7 @@ int zc_store_journal_get(struct zc_store *st, int64_t id, struct zc_journal_entr
 	if (!st || id <= 0 || !ret) {
 		return -EINVAL;
 	}
-	return st->ops->journal_get(st, id, ret);
+	return STORE_LOCKED(st, st->ops->journal_get(st, id, ret));
 }
 
 int zc_store_journal_find_unfinished(struct zc_store *st, const char *child,
@@ -414,7 +434,7 @@ int zc_store_journal_find_unfinished(struct zc_store *st, const char *child,
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->journal_find_unfinished(st, child, ret);
+	return STORE_LOCKED(st, st->ops->journal_find_unfinished(st, child, ret));
 }
 
 int zc_store_journal_list(struct zc_store *st, bool unfinished_only, const char *parent,
@@ -432,7 +452,7 @@ int zc_store_journal_list(struct zc_store *st, bool unfinished_only, const char 
 	if (max == 0 || max > ZC_STORE_MAX_LIST) {
 		max = ZC_STORE_MAX_LIST;
 	}
-	return st->ops->journal_list(st, unfinished_only, parent, max, ret_v, ret_n);
+	return STORE_LOCKED(st, st->ops->journal_list(st, unfinished_only, parent, max, ret_v, ret_n));
 }
 
 int zc_store_observe(struct zc_store *st, const char *child, const char *fingerprint,
@@ -450,7 +470,7 @@ int zc_store_observe(struct zc_store *st, const char *child, const char *fingerp
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->observe(st, child, fingerprint, now, ret);
+	return STORE_LOCKED(st, st->ops->observe(st, child, fingerprint, now, ret));
 }
 
 int zc_store_observe_clear(struct zc_store *st, const char *child)
@@ -464,7 +484,7 @@ int zc_store_observe_clear(struct zc_store *st, const char *child)
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->observe_clear(st, child);
+	return STORE_LOCKED(st, st->ops->observe_clear(st, child));
 }
 
 int zc_store_server_failure(struct zc_store *st, const char *child, const char *server,
@@ -482,7 +502,7 @@ int zc_store_server_failure(struct zc_store *st, const char *child, const char *
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->server_failure(st, child, server, now, ret_next_retry, ret_failures);
+	return STORE_LOCKED(st, st->ops->server_failure(st, child, server, now, ret_next_retry, ret_failures));
 }
 
 int zc_store_server_success(struct zc_store *st, const char *child, const char *server)
@@ -499,7 +519,7 @@ int zc_store_server_success(struct zc_store *st, const char *child, const char *
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->server_success(st, child, server);
+	return STORE_LOCKED(st, st->ops->server_success(st, child, server));
 }
 
 int zc_store_server_next_retry(struct zc_store *st, const char *child, const char *server,
@@ -517,7 +537,7 @@ int zc_store_server_next_retry(struct zc_store *st, const char *child, const cha
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->server_get(st, child, server, ret_next_retry, ret_failures);
+	return STORE_LOCKED(st, st->ops->server_get(st, child, server, ret_next_retry, ret_failures));
 }
 
 /* --- multi-signer controller ---------------------------------------------- */
@@ -599,7 +619,7 @@ int zc_store_signer_put(struct zc_store *st, const char *name, const char *spec)
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->signer_put(st, name, spec, now_s());
+	return STORE_LOCKED(st, st->ops->signer_put(st, name, spec, now_s()));
 }
 
 int zc_store_signer_get(struct zc_store *st, const char *name, char **ret_spec)
@@ -613,7 +633,7 @@ int zc_store_signer_get(struct zc_store *st, const char *name, char **ret_spec)
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->signer_get(st, name, ret_spec);
+	return STORE_LOCKED(st, st->ops->signer_get(st, name, ret_spec));
 }
 
 int zc_store_signer_list(struct zc_store *st, struct zc_signer_row **ret_v, size_t *ret_n)
@@ -621,7 +641,7 @@ int zc_store_signer_list(struct zc_store *st, struct zc_signer_row **ret_v, size
 	if (!st || !ret_v || !ret_n) {
 		return -EINVAL;
 	}
-	return st->ops->signer_list(st, ret_v, ret_n);
+	return STORE_LOCKED(st, st->ops->signer_list(st, ret_v, ret_n));
 }
 
 int zc_store_signer_delete(struct zc_store *st, const char *name)
@@ -635,7 +655,7 @@ int zc_store_signer_delete(struct zc_store *st, const char *name)
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->signer_delete(st, name);
+	return STORE_LOCKED(st, st->ops->signer_delete(st, name));
 }
 
 /* Every text of a group row within bounds (NULL allowed: stored as ""). */
@@ -663,7 +683,7 @@ int zc_store_group_add(struct zc_store *st, const struct zc_group_row *r)
 	if (e < 0) {
 		return e;
 	}
-	return st->ops->group_add(st, r, now_s());
+	return STORE_LOCKED(st, st->ops->group_add(st, r, now_s()));
 }
 
 int zc_store_group_get(struct zc_store *st, const char *zone, struct zc_group_row *ret)
@@ -677,7 +697,7 @@ int zc_store_group_get(struct zc_store *st, const char *zone, struct zc_group_ro
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->group_get(st, zone, ret);
+	return STORE_LOCKED(st, st->ops->group_get(st, zone, ret));
 }
 
 int zc_store_group_list(struct zc_store *st, struct zc_group_row **ret_v, size_t *ret_n)
@@ -685,7 +705,7 @@ int zc_store_group_list(struct zc_store *st, struct zc_group_row **ret_v, size_t
 	if (!st || !ret_v || !ret_n) {
 		return -EINVAL;
 	}
-	return st->ops->group_list(st, ret_v, ret_n);
+	return STORE_LOCKED(st, st->ops->group_list(st, ret_v, ret_n));
 }
 
 int zc_store_group_update(struct zc_store *st, struct zc_group_row *r)
@@ -699,7 +719,7 @@ int zc_store_group_update(struct zc_store *st, struct zc_group_row *r)
 	if (e < 0) {
 		return e;
 	}
-	return st->ops->group_update(st, r, now_s());
+	return STORE_LOCKED(st, st->ops->group_update(st, r, now_s()));
 }
 
 int zc_store_group_delete(struct zc_store *st, const char *zone)
@@ -713,7 +733,7 @@ int zc_store_group_delete(struct zc_store *st, const char *zone)
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->group_delete(st, zone);
+	return STORE_LOCKED(st, st->ops->group_delete(st, zone));
 }
 
 int zc_store_group_event_add(struct zc_store *st, const struct zc_group_event *e,
@@ -740,7 +760,7 @@ int zc_store_group_event_add(struct zc_store *st, const struct zc_group_event *e
 	if (r < 0) {
 		return r;
 	}
-	return st->ops->event_add(st, e, ret_id);
+	return STORE_LOCKED(st, st->ops->event_add(st, e, ret_id));
 }
 
 int zc_store_group_event_list(struct zc_store *st, const char *zone, int64_t proc_id, size_t max,
@@ -758,5 +778,5 @@ int zc_store_group_event_list(struct zc_store *st, const char *zone, int64_t pro
 	if (max == 0 || max > ZC_STORE_MAX_LIST) {
 		max = ZC_STORE_MAX_LIST;
 	}
-	return st->ops->event_list(st, zone, proc_id, max, ret_v, ret_n);
+	return STORE_LOCKED(st, st->ops->event_list(st, zone, proc_id, max, ret_v, ret_n));
 }
