@@ -56,10 +56,15 @@ struct zc_signer_ns {
  *        [tsig=[ALG:]KEYNAME:SECRET | tsig-file=PATH]      (rfc2136)
  *        [api-key=TOKEN] [api-server-id=ID]                (pdns-api)
  *        ns=NSNAME[=ADDR[@PORT][,ADDR[@PORT]...]] ...      (at least one)
+ *        [keys-command=PATH]
  * server is the primary that takes UPDATEs (port 53 by default), or the API
  * endpoint (port 8081 by default). The ns names are what the signer contributes
  * to the zone's NS set; their addresses are the authoritative servers every
  * write is read back from (none given: the signer's server, rfc2136 only).
+ * keys-command is the program (absolute path, run without a shell) through which
+ * the controller makes the signer roll its own keys, as
+ *   PATH ZONE publish|activate|remove zsk|ksk|csk [KEYTAG...]
+ * (doc/signers.md); without it the signer's rollovers cannot be run.
  */
 struct zc_signer {
 	char *name;
@@ -69,6 +74,7 @@ struct zc_signer {
 	char *tsig_file;     /* NULL when none */
 	char *api_key;       /* NULL when none */
 	char *api_server_id; /* NULL: "localhost" */
+	char *keys_command;  /* NULL when none */
 	struct zc_signer_ns ns[ZC_SIGNERS_MAX_NS];
 	unsigned n_ns;
 };
@@ -96,13 +102,16 @@ ZC_PUBLIC void zc_signer_free(struct zc_signer *s);
  * A zone run by the controller. In text (config file `zone = ...`, `signers
  * zone-add`):
  *   ZONE [signers=NAME[,NAME...]] [parent=ADDR[@PORT][,ADDR[@PORT]...]]
- *        [cds-digests=2[,4]] [propagation-delay=DURATION]
+ *        [cds-digests=2[,4]] [propagation-delay=DURATION] [max-zone-ttl=DURATION]
  * signers is the group the zone starts with (only when the zone is added; later
  * join and leave change the group). parent lists authoritative servers of the
  * parent zone, where the controller reads the DS and NS sets it waits for.
  * cds-digests are the CDS digest types to publish besides those in use (SHA-256
  * always; SHA-1 never, RFC 9558). propagation-delay is added to DNSKEY-Wait for
- * secondaries that are not read back (default 0).
+ * secondaries that are not read back (default 0). max-zone-ttl is the largest TTL
+ * of the zone's data: a rollover keeps a retired ZSK or CSK published that long
+ * after the signer stopped signing with it (default: the largest of the SOA, NS
+ * and DNSKEY TTLs and the SOA minimum the signers serve).
  */
 struct zc_signer_zone {
 	char *zone;                              /* absolute, lower-case */
@@ -113,6 +122,7 @@ struct zc_signer_zone {
 	uint8_t digests[ZC_SIGNERS_MAX_DIGESTS]; /* 2 always among them */
 	unsigned n_digests;
 	uint32_t propagation_delay_s;
+	uint32_t max_zone_ttl_s; /* 0: not given */
 };
 
 /* zc_signer_zone_parse() - as zc_signer_parse(), for a zone. */

@@ -415,7 +415,7 @@ static void test_model_own_zone_and_sep_keys(void **state)
 	own = sgn_own_keys(&v, pushed);
 	assert_int_equal(ldns_rr_list_rr_count(own), 3);
 	assert_false(sgn_has_key(own, foreign));
-	zk = sgn_zone_keys(&v, own); /* the ZSK and the CSK (it signs the SOA) */
+	zk = sgn_zone_keys(&v, own, NULL); /* the ZSK and the CSK (it signs the SOA) */
 	assert_int_equal(ldns_rr_list_rr_count(zk), 2);
 	assert_true(sgn_has_key(zk, zsk) && sgn_has_key(zk, csk) && !sgn_has_key(zk, ksk));
 	sep = sgn_sep_keys(own); /* the KSK and the CSK */
@@ -1261,7 +1261,9 @@ static void test_config_guards(void **state)
 	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_JOIN, "knot"), -EINVAL);
 	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_JOIN, "nobody"), ZC_ENOTFOUND);
 	assert_int_equal(zc_signers_start(f->c, "other.example.", ZC_PROC_SYNC, NULL), ZC_ENOTFOUND);
-	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_ROLL_ZSK, "knot"), ZC_ENOTSUP);
+	/* a rollover needs the signer's keys-command */
+	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_ROLL_ZSK, "knot"), -EINVAL);
+	assert_non_null(strstr(zc_signers_last_error(f->c), "keys-command"));
 	assert_int_equal(zc_signer_zone_parse("x.example signers=nobody", &z, err, sizeof(err)), 0);
 	assert_int_equal(zc_signers_zone_add(f->c, z, false), ZC_ENOTFOUND);
 	zc_signer_zone_free(z);

@@ -162,6 +162,7 @@ void zc_signer_free(struct zc_signer *s)
 	free(s->tsig_file);
 	free(s->api_key);
 	free(s->api_server_id);
+	free(s->keys_command);
 	for (unsigned i = 0; i < s->n_ns; i++) {
 		free(s->ns[i].name);
 		for (unsigned j = 0; j < s->ns[i].n_addrs; j++) {
@@ -282,8 +283,17 @@ static int signer_kv(struct zc_signer *s, const char *key, const char *value, bo
 	if (strcmp(key, "ns") == 0) {
 		return parse_ns(s, value, err, errlen);
 	}
+	if (strcmp(key, "keys-command") == 0) {
+		/* run with execv(): no PATH search, so the program is named by its full path */
+		if (value[0] != '/') {
+			seterr(err, errlen, "%s: keys-command '%s' is not an absolute path", who,
+			       value);
+			return ZC_ECONFIG;
+		}
+		return set_once(&s->keys_command, key, value, who, err, errlen);
+	}
 	seterr(err, errlen, "%s: unknown key '%s' (driver, server, tsig, tsig-file, api-key, "
-			    "api-server-id, ns)",
+			    "api-server-id, ns, keys-command)",
 	       who, key);
 	return ZC_ECONFIG;
 }
@@ -490,6 +500,9 @@ int zc_signer_format(const struct zc_signer *s, bool redact, char **ret_text)
 	if (s->api_server_id) {
 		tb_add(&b, " api-server-id=%s", s->api_server_id);
 	}
+	if (s->keys_command) {
+		tb_add(&b, " keys-command=%s", s->keys_command);
+	}
 	for (unsigned i = 0; i < s->n_ns; i++) {
 		tb_add(&b, " ns=%s", s->ns[i].name);
 		for (unsigned j = 0; j < s->ns[i].n_addrs; j++) {
@@ -605,8 +618,19 @@ static int zone_kv(struct zc_signer_zone *z, const char *key, const char *value,
 		z->propagation_delay_s = (uint32_t)((ms + 999) / 1000);
 		return 0;
 	}
+	if (strcmp(key, "max-zone-ttl") == 0) {
+		uint64_t ms;
+
+		if (zc_parse_duration_ms(value, 1000, &ms) < 0 || ms > 30ull * 86400000) {
+			seterr(err, errlen, "zone '%s': max-zone-ttl '%s' is not a duration up to 30d",
+			       z->zone, value);
+			return ZC_ECONFIG;
+		}
+		z->max_zone_ttl_s = (uint32_t)((ms + 999) / 1000);
+		return 0;
+	}
 	seterr(err, errlen, "zone '%s': unknown key '%s' (signers, parent, cds-digests, "
-			    "propagation-delay)",
+			    "propagation-delay, max-zone-ttl)",
 	       z->zone, key);
 	return ZC_ECONFIG;
 }
@@ -695,6 +719,9 @@ int zc_signer_zone_format(const struct zc_signer_zone *z, bool with_signers, cha
 	}
 	if (z->propagation_delay_s) {
 		tb_add(&b, " propagation-delay=%us", z->propagation_delay_s);
+	}
+	if (z->max_zone_ttl_s) {
+		tb_add(&b, " max-zone-ttl=%us", z->max_zone_ttl_s);
 	}
 	return tb_finish(&b, ret_text);
 }

@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <zonecut/apply.h>
 
@@ -64,6 +65,7 @@ struct run {
 	const struct proc_def *proc;
 	const struct step_def *step;
 	struct sgn_set set; /* what model.c sees of the above */
+	ldns_rr_list *extra; /* roll-csk: the old and new CSKs count as zone keys */
 };
 
 static const char *const proc_names[] = {
@@ -452,6 +454,7 @@ static void run_release(struct run *r)
 	}
 	sgn_group_release(&r->group);
 	sgn_parent_release(&r->parent);
+	ldns_rr_list_deep_free(r->extra);
 }
 
 static int64_t now_s(const struct run *r)
@@ -665,6 +668,7 @@ static const struct sgn_set *set_of(struct run *r)
 		.view = r->view,
 		.parent_ds = r->have_parent ? r->parent.ds : NULL,
 		.parent_ns = r->have_parent ? r->parent.ns : NULL,
+		.zone_extra = r->extra,
 	};
 	return &r->set;
 }
@@ -1293,6 +1297,711 @@ static int st_cleanup(struct run *r)
 	return 0;
 }
 
+/* --- rollovers of one signer's keys ---------------------------------------------------- */
+
+/*
+ * A rollover of signer S's ZSK, KSK or CSK inside the group (RFC 8901 §7, §8;
+ * RFC 6781 §4.1.1 pre-publish for ZSKs, §4.1.2 double-DS for KSKs; RFC 7583
+ * for the intervals). DNS UPDATE and the PowerDNS API can publish keys a signer
+ * does not own, but not make it create or sign with one: S's keys-command does
+ * that (publish, activate, remove), and every effect is then read from what S
+ * serves, as a write is read back. What the process keeps from step to step
+ * (the old keys, the new ones, which command ran) is the "roll" member of the
+ * process data:
+ *   {"old": ["257 3 13 ..."], "new": [...], "ran": "publish"}
+ * "ran" is recorded before the command starts and cleared once its effect is
+ * seen or the process stops: after a crash the command is never run twice, its
+ * effect is looked for instead.
+ */
+
+#define KEYS_CMD_TIMEOUT_MS 120000
+#define KEYS_CMD_OUT_LEN 1024
+
+static bool key_is_sep(const ldns_rr *key)
+{
+	const ldns_rdf *f = ldns_rr_rdf(key, 0);
+
+	return f && ldns_rdf_size(f) == 2 && (ldns_read_uint16(ldns_rdf_data(f)) & 1);
+}
+
+static const char *roll_role(const struct run *r)
+{
+	switch (r->proc->kind) {
+	case ZC_PROC_ROLL_ZSK:
+		return "zsk";
+	case ZC_PROC_ROLL_KSK:
+		return "ksk";
+	default:
+		return "csk";
+	}
+}
+
+/* The keys of the role being rolled that a view shows (sgn_own_keys() of member @i). */
+static bool of_role(const struct run *r, unsigned i, const ldns_rr *key)
+{
+	unsigned soa = sgn_signed_by(&r->view[i], key, false);
+
+	switch (r->proc->kind) {
+	case ZC_PROC_ROLL_ZSK:
+		return !key_is_sep(key);
+	case ZC_PROC_ROLL_KSK:
+		return key_is_sep(key) && soa == 0;
+	default:
+		return key_is_sep(key) && soa > 0;
+	}
+}
+
+/* A successor of the role: a new ZSK has no SEP flag, a new KSK or CSK has it. */
+static bool successor_flags(const struct run *r, const ldns_rr *key)
+{
+	return key_is_sep(key) == (r->proc->kind != ZC_PROC_ROLL_ZSK);
+}
+
+static json_t *roll_obj(json_t *d)
+{
+	json_t *roll = json_object_get(d, "roll");
+
+	if (!json_is_object(roll)) {
+		roll = json_object();
+		if (!roll || json_object_set_new(d, "roll", roll) < 0) {
+			return NULL;
+		}
+	}
+	return roll;
+}
+
+/* The keys recorded under roll.@field (DNSKEY records owned by the apex); NULL on ENOMEM. */
+static ldns_rr_list *roll_keys(const struct run *r, const char *field)
+{
+	json_t *d = data_load(r), *v;
+	ldns_rr_list *out = ldns_rr_list_new();
+	size_t i;
+
+	if (!d || !out) {
+		json_decref(d);
+		ldns_rr_list_free(out);
+		return NULL;
+	}
+	json_array_foreach(json_object_get(json_object_get(d, "roll"), field), i, v) {
+		char line[4096];
+		ldns_rr *rr = NULL;
+
+		if (!json_is_string(v)) {
+			continue;
+		}
+		snprintf(line, sizeof(line), "@ 0 IN DNSKEY %s", json_string_value(v));
+		if (zc_rr_from_str(line, 0, r->apex, &rr) == 0 && !ldns_rr_list_push_rr(out, rr)) {
+			ldns_rr_free(rr);
+		}
+	}
+	json_decref(d);
+	return out;
+}
+
+/* roll-csk: the old and new CSKs count as zone keys while they are published. */
+static int roll_refresh_extra(struct run *r)
+{
+	ldns_rr_list *old, *new;
+
+	if (r->proc->kind != ZC_PROC_ROLL_CSK) {
+		return 0;
+	}
+	old = roll_keys(r, "old");
+	new = roll_keys(r, "new");
+	if (!old || !new || sgn_append_copies(old, new) < 0) {
+		ldns_rr_list_deep_free(old);
+		ldns_rr_list_deep_free(new);
+		return -ENOMEM;
+	}
+	ldns_rr_list_deep_free(new);
+	ldns_rr_list_deep_free(r->extra);
+	r->extra = old;
+	return 0;
+}
+
+/* Records @keys under roll.@field (NULL @keys: the field goes) in the row (not saved yet). */
+static int roll_set_keys(struct run *r, const char *field, const ldns_rr_list *keys)
+{
+	json_t *d = data_load(r), *roll = d ? roll_obj(d) : NULL, *arr = json_array();
+	int e = d && roll && arr ? 0 : -ENOMEM;
+
+	for (size_t i = 0; e == 0 && keys && i < ldns_rr_list_rr_count(keys); i++) {
+		char *rd = sgn_rdata_str(ldns_rr_list_rr(keys, i));
+
+		e = rd && json_array_append_new(arr, json_string(rd)) == 0 ? 0 : -ENOMEM;
+		free(rd);
+	}
+	if (e == 0) {
+		e = keys ? json_object_set(roll, field, arr) : json_object_del(roll, field);
+		e = e < 0 && keys ? -ENOMEM : 0;
+	}
+	if (e == 0) {
+		e = data_store(r, d);
+	}
+	json_decref(arr);
+	json_decref(d);
+	return e == 0 ? roll_refresh_extra(r) : e;
+}
+
+/* roll.ran: the keys-command action that ran and whose effect is not seen yet ("": none). */
+static int roll_set_ran(struct run *r, const char *action)
+{
+	json_t *d = data_load(r), *roll = d ? roll_obj(d) : NULL;
+	int e = d && roll ? 0 : -ENOMEM;
+
+	if (e == 0) {
+		e = json_object_set_new(roll, "ran", json_string(action)) < 0 ? -ENOMEM
+									  : data_store(r, d);
+	}
+	json_decref(d);
+	return e;
+}
+
+static bool roll_ran(const struct run *r, const char *action)
+{
+	json_t *d = data_load(r);
+	const char *ran = json_string_value(json_object_get(json_object_get(d, "roll"), "ran"));
+	bool yes = ran && strcmp(ran, action) == 0;
+
+	json_decref(d);
+	return yes;
+}
+
+/* The process data of the next step: the roll goes on, the rest is the step's own. */
+static int roll_carry(struct run *r)
+{
+	json_t *d = data_load(r), *roll = d ? json_object_get(d, "roll") : NULL, *nd;
+	char *text;
+
+	if (!roll) {
+		json_decref(d);
+		return set_text(&r->row.proc_data, "");
+	}
+	nd = json_pack("{s:O}", "roll", roll);
+	json_decref(d);
+	text = nd ? json_dumps(nd, JSON_COMPACT) : NULL;
+	json_decref(nd);
+	if (!text) {
+		return -ENOMEM;
+	}
+	free(r->row.proc_data);
+	r->row.proc_data = text;
+	return 0;
+}
+
+/* Own keys of member @i (copies) for which @keep says yes; NULL on ENOMEM. */
+static ldns_rr_list *own_where(struct run *r, unsigned i,
+			       bool (*keep)(const struct run *r, unsigned i, const ldns_rr *key,
+					    const void *arg),
+			       const void *arg)
+{
+	ldns_rr_list *own = sgn_own_keys(&r->view[i], r->group.m[i].pushed);
+	ldns_rr_list *out = own ? ldns_rr_list_new() : NULL;
+
+	for (size_t k = 0; out && k < ldns_rr_list_rr_count(own); k++) {
+		const ldns_rr *key = ldns_rr_list_rr(own, k);
+		ldns_rr *c;
+
+		if (!keep(r, i, key, arg)) {
+			continue;
+		}
+		c = ldns_rr_clone(key);
+		if (!c || !ldns_rr_list_push_rr(out, c)) {
+			ldns_rr_free(c);
+			ldns_rr_list_deep_free(out);
+			out = NULL;
+		}
+	}
+	ldns_rr_list_deep_free(own);
+	return out;
+}
+
+/* A key of the role being rolled (own_where()). */
+static bool is_of_role(const struct run *r, unsigned i, const ldns_rr *key, const void *arg)
+{
+	(void)arg;
+	return of_role(r, i, key);
+}
+
+/* A successor: the flags of the role, and not one of the old keys (@arg). */
+static bool is_successor(const struct run *r, unsigned i, const ldns_rr *key, const void *arg)
+{
+	(void)i;
+	return successor_flags(r, key) && !sgn_has_key(arg, key);
+}
+
+/* What an action must show at the signer (member @i), given the old and new keys. */
+struct roll_ctx {
+	unsigned i;
+	const char *action;
+	ldns_rr_list *old, *new;
+};
+
+/*
+ * Is the effect of @x->action served by every server of the signer? Reads the
+ * signer again. Returns 1 yes, 0 not (yet), or a negative view error (the
+ * signer cannot be read, or its servers disagree).
+ */
+static int roll_effect(struct run *r, struct roll_ctx *x, char *what, size_t len)
+{
+	const struct sgn_view *v = &r->view[x->i];
+	int e = need_view(r, x->i);
+
+	if (e < 0) {
+		snprintf(what, len, "%s", r->view[x->i].err);
+		return e;
+	}
+	if (strcmp(x->action, "publish") == 0) {
+		ldns_rr_list *n;
+
+		n = own_where(r, x->i, is_successor, x->old);
+		if (!n) {
+			return -ENOMEM;
+		}
+		snprintf(what, len, "a new %s (one more key %s the SEP flag)", roll_role(r),
+			 r->proc->kind == ZC_PROC_ROLL_ZSK ? "without" : "with");
+		if (ldns_rr_list_rr_count(n) == 0) {
+			ldns_rr_list_deep_free(n);
+			return 0;
+		}
+		ldns_rr_list_deep_free(x->new);
+		x->new = n;
+		return 1;
+	}
+	if (strcmp(x->action, "activate") == 0) {
+		bool soa = r->proc->kind != ZC_PROC_ROLL_KSK, dnskey = r->proc->kind != ZC_PROC_ROLL_ZSK;
+		bool ok = true;
+
+		snprintf(what, len, "RRSIGs by the new key over the %s%s%s, none by the old key",
+			 soa ? "SOA" : "", soa && dnskey ? " and " : "", dnskey ? "DNSKEY set" : "");
+		for (size_t k = 0; k < ldns_rr_list_rr_count(x->new); k++) {
+			const ldns_rr *key = ldns_rr_list_rr(x->new, k);
+
+			ok = ok && (!soa || sgn_signed_by(v, key, false) == v->n_servers) &&
+			     (!dnskey || sgn_signed_by(v, key, true) == v->n_servers);
+		}
+		for (size_t k = 0; k < ldns_rr_list_rr_count(x->old); k++) {
+			const ldns_rr *key = ldns_rr_list_rr(x->old, k);
+
+			ok = ok && (!soa || sgn_signed_by(v, key, false) == 0) &&
+			     (!dnskey || sgn_signed_by(v, key, true) == 0);
+		}
+		return ok;
+	}
+	/* remove */
+	snprintf(what, len, "a DNSKEY set without the old %s", roll_role(r));
+	for (size_t k = 0; k < ldns_rr_list_rr_count(x->old); k++) {
+		if (sgn_has_key(v->dnskey, ldns_rr_list_rr(x->old, k))) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* "28071 5709" */
+static void tags_str(const ldns_rr_list *l, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l) && used + 8 < len; i++) {
+		used += (size_t)snprintf(buf + used, len - used, "%s%u", i ? " " : "",
+					 zc_key_tag(ldns_rr_list_rr(l, i)));
+	}
+}
+
+/*
+ * Reads the signer until the effect of @x->action shows on every server, for at
+ * most readback_timeout_ms. Returns 1 (seen), 0 (not seen: @what says what is
+ * missing), a view error, or -ENOMEM.
+ */
+static int roll_poll(struct run *r, struct roll_ctx *x, char *what, size_t len)
+{
+	uint64_t t0 = r->c->io->mono_ms(r->c->io_ud);
+	int e;
+
+	for (;;) {
+		forget_view(r, x->i);
+		e = roll_effect(r, x, what, len);
+		if (e == 1 || e == -ENOMEM ||
+		    r->c->io->mono_ms(r->c->io_ud) - t0 >= r->c->o.readback_timeout_ms) {
+			return e;
+		}
+		r->c->io->sleep_ms(r->c->io_ud, 250);
+	}
+}
+
+/*
+ * Runs the keys-command of the signer for @x->action. Returns 0 (exit status
+ * 0), S_STOP (recorded: it could not run, or failed) or an error.
+ */
+static int roll_command(struct run *r, struct roll_ctx *x, bool again)
+{
+	const struct zc_signer *s = r->cfg[x->i];
+	const char *name = s->name;
+	char out[KEYS_CMD_OUT_LEN] = "", why[SGN_ERR_LEN] = "", tags[256] = "";
+	char tagbuf[8][8], *argv[4 + 8 + 1];
+	int e, status = 0, argc = 0;
+
+	argv[argc++] = s->keys_command;
+	argv[argc++] = r->row.zone;
+	argv[argc++] = (char *)x->action;
+	argv[argc++] = (char *)roll_role(r);
+	/* activate NEW... OLD...; remove OLD...; publish OLD... (for its information) */
+	for (int pass = 0; pass < 2; pass++) {
+		const ldns_rr_list *l = pass == 1 ? x->old
+					: strcmp(x->action, "activate") == 0 ? x->new
+									     : NULL;
+
+		for (size_t k = 0; l && k < ldns_rr_list_rr_count(l) && argc < 4 + 8; k++) {
+			snprintf(tagbuf[argc - 4], sizeof(tagbuf[0]), "%u",
+				 zc_key_tag(ldns_rr_list_rr(l, k)));
+			argv[argc] = tagbuf[argc - 4];
+			argc++;
+		}
+	}
+	argv[argc] = NULL;
+	for (int k = 2; k < argc; k++) {
+		size_t u = strlen(tags);
+
+		snprintf(tags + u, sizeof(tags) - u, " %s", argv[k]);
+	}
+	/* record, then act: a pass after a crash looks for the effect before running it again */
+	e = roll_set_ran(r, x->action);
+	if (e == 0) {
+		e = save(r);
+	}
+	if (e == 0) {
+		e = event(r, name, "keys-command", "%s%s %s%s", again ? "again: " : "",
+			  s->keys_command, r->row.zone, tags);
+	}
+	if (e < 0) {
+		return e;
+	}
+	zc_log(r->c->ctx, ZC_LOG_NOTICE, "zone '%s', %s step %s: running %s %s%s", r->row.zone,
+	       r->row.proc_kind, r->row.proc_step, s->keys_command, r->row.zone, tags);
+	hook(r, "before-send", name);
+	e = r->c->io->run ? r->c->io->run(r->c->io_ud, argv, KEYS_CMD_TIMEOUT_MS, &status, out,
+					  sizeof(out), why, sizeof(why))
+			  : ZC_ENOTSUP;
+	hook(r, "after-send", name);
+	if (e == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+		snprintf(why, sizeof(why), "%s %s %s: %s %d%s%s", s->keys_command, x->action,
+			 roll_role(r), WIFEXITED(status) ? "exit status" : "killed by signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			 out[0] ? ": " : "", out);
+		e = -EIO;
+	}
+	if (e < 0) {
+		if (roll_set_ran(r, "") < 0) {
+			return -ENOMEM;
+		}
+		return stop(r, name, "keys-command of signer '%s' failed (%s)", name,
+			    why[0] ? why : zc_strerror(e));
+	}
+	return event(r, name, "keys-command", "exit status 0%s%s", out[0] ? ": " : "", out);
+}
+
+/*
+ * Makes the signer (member x->i) do @x->action: nothing when its effect is
+ * served already; else its keys-command runs, and the signer is read until the
+ * effect shows on every server, for at most readback_timeout_ms. The command is
+ * recorded as run before it starts: a pass after a crash first looks for its
+ * effect and runs it again (actions are idempotent, doc/signers.md) only when
+ * the effect does not show. Returns 0 (seen), S_WAIT/S_STOP (recorded) or an
+ * error.
+ */
+static int keys_action(struct run *r, struct roll_ctx *x)
+{
+	const char *name = r->cfg[x->i]->name;
+	char what[SGN_ERR_LEN] = "";
+	bool again = roll_ran(r, x->action);
+	int e;
+
+	e = again ? roll_poll(r, x, what, sizeof(what)) : roll_effect(r, x, what, sizeof(what));
+	if (e < 0) {
+		return e == -ENOMEM ? e : retry(r, name, "%s", what);
+	}
+	if (e == 1 && !again) {
+		return event(r, name, "verified", "signer '%s' serves %s already", name, what);
+	}
+	if (e == 0) {
+		e = roll_command(r, x, again);
+		if (e != 0) {
+			return e;
+		}
+		e = roll_poll(r, x, what, sizeof(what));
+		if (e == -ENOMEM) {
+			return e;
+		}
+		if (e < 0) {
+			/* cannot tell now (servers disagree, no answer): look again later */
+			return retry(r, name, "%s", what);
+		}
+	}
+	if (roll_set_ran(r, "") < 0) {
+		return -ENOMEM;
+	}
+	if (e != 1) {
+		/* the command said yes, the signer did nothing: as an ignored write */
+		return stop(r, name,
+			    "keys-command %s %s of signer '%s' exited 0, but the signer does not "
+			    "serve %s after %us (%s); check the command and the signer, then resume",
+			    x->action, roll_role(r), name, what, r->c->o.readback_timeout_ms / 1000,
+			    "ignored");
+	}
+	hook(r, "verified", name);
+	e = save(r);
+	if (e == 0) {
+		e = event(r, name, "verified", "signer '%s' serves %s", name, what);
+	}
+	return e;
+}
+
+/* Loads the roll's context for the subject signer; 0, or S_STOP/S_WAIT/an error. */
+static int roll_begin(struct run *r, struct roll_ctx *x, const char *action)
+{
+	int idx = member_index(r, r->row.proc_signer);
+
+	memset(x, 0, sizeof(*x));
+	if (idx < 0) {
+		return stop(r, r->row.proc_signer, "signer '%s' is not in the group any more",
+			    r->row.proc_signer);
+	}
+	x->i = (unsigned)idx;
+	x->action = action;
+	x->old = roll_keys(r, "old");
+	x->new = roll_keys(r, "new");
+	return x->old && x->new ? 0 : -ENOMEM;
+}
+
+static void roll_end(struct roll_ctx *x)
+{
+	ldns_rr_list_deep_free(x->old);
+	ldns_rr_list_deep_free(x->new);
+}
+
+/* Refuses up front: the group's prerequisites, a keys-command, a key of the role. */
+static int st_roll_check(struct run *r)
+{
+	int idx = member_index(r, r->row.proc_signer);
+	ldns_rr_list *keys;
+	const char *name = r->row.proc_signer;
+	int e = check_group(r);
+
+	if (e != 0) {
+		return e;
+	}
+	if (idx < 0) {
+		return stop(r, name, "signer '%s' is not in the group", name);
+	}
+	if (!r->cfg[idx]->keys_command) {
+		return stop(r, name,
+			    "signer '%s' has no keys-command: the controller cannot make it create "
+			    "or sign with a key of its own (give keys-command=PATH)",
+			    name);
+	}
+	keys = own_where(r, (unsigned)idx, is_of_role, NULL);
+	if (!keys) {
+		return -ENOMEM;
+	}
+	if (ldns_rr_list_rr_count(keys) == 0) {
+		ldns_rr_list_deep_free(keys);
+		return stop(r, name, "signer '%s' has no %s of its own to roll (%s)", name,
+			    roll_role(r),
+			    r->proc->kind == ZC_PROC_ROLL_CSK
+				    ? "a CSK has the SEP flag and signs the SOA"
+				    : r->proc->kind == ZC_PROC_ROLL_KSK
+					      ? "a KSK has the SEP flag and does not sign the SOA: "
+						"a signer with one key has a CSK"
+					      : "a ZSK has no SEP flag");
+	}
+	ldns_rr_list_deep_free(keys);
+	return event(r, name, "checked",
+		     "algorithms, key tags, keys and NS names of the group are fine; signer '%s' "
+		     "has a %s and a keys-command",
+		     name, roll_role(r));
+}
+
+/* The signer publishes a successor key, not signing with it yet. */
+static int st_roll_publish(struct run *r)
+{
+	struct roll_ctx x;
+	char tags[256];
+	int e = roll_begin(r, &x, "publish");
+
+	if (e == 0) {
+		e = need_views(r);
+	}
+	if (e == 0 && ldns_rr_list_rr_count(x.old) == 0) {
+		/* record which keys are the old ones before anything new can appear */
+		ldns_rr_list_deep_free(x.old);
+		x.old = own_where(r, x.i, is_of_role, NULL);
+		e = x.old ? 0 : -ENOMEM;
+		if (e == 0 && ldns_rr_list_rr_count(x.old) == 0) {
+			e = stop(r, r->row.proc_signer, "signer '%s' has no %s of its own any more",
+				 r->row.proc_signer, roll_role(r));
+		} else if (e == 0) {
+			e = roll_set_keys(r, "old", x.old);
+			if (e == 0) {
+				e = save(r);
+			}
+			tags_str(x.old, tags, sizeof(tags));
+			if (e == 0) {
+				e = event(r, r->row.proc_signer, "roll", "old %s: %s", roll_role(r),
+					  tags);
+			}
+		}
+	}
+	if (e == 0) {
+		e = keys_action(r, &x);
+	}
+	if (e == 0) {
+		e = roll_set_keys(r, "new", x.new);
+		tags_str(x.new, tags, sizeof(tags));
+		if (e == 0) {
+			e = save(r);
+		}
+		if (e == 0) {
+			e = event(r, r->row.proc_signer, "roll", "new %s: %s", roll_role(r), tags);
+		}
+	}
+	roll_end(&x);
+	return e;
+}
+
+/* The signer signs with the new key and no longer with the old one. */
+static int st_roll_activate(struct run *r)
+{
+	struct roll_ctx x;
+	struct sgn_targets t;
+	int e = prepare(r, &t, false);
+
+	sgn_targets_release(&t);
+	if (e != 0) {
+		return e;
+	}
+	e = roll_begin(r, &x, "activate");
+	if (e == 0 && ldns_rr_list_rr_count(x.new) == 0) {
+		e = stop(r, r->row.proc_signer, "no new %s recorded (the store was changed?)",
+			 roll_role(r));
+	}
+	if (e == 0) {
+		e = keys_action(r, &x);
+	}
+	roll_end(&x);
+	return e;
+}
+
+/* The signer no longer publishes the old key. */
+static int st_roll_remove(struct run *r)
+{
+	struct roll_ctx x;
+	struct sgn_targets t;
+	int e = prepare(r, &t, false);
+
+	sgn_targets_release(&t);
+	if (e == 0) {
+		e = roll_begin(r, &x, "remove");
+		if (e == 0) {
+			e = keys_action(r, &x);
+		}
+		roll_end(&x);
+	}
+	return e;
+}
+
+/*
+ * Signature-Wait (RFC 7583 §3.2, Iret): after the signer stopped signing with
+ * the old ZSK or CSK, what it signed before stays in caches for the largest TTL
+ * of the zone's data; the old key must stay published that long. Not knowing
+ * every TTL of the zone from the apex alone, the controller takes the zone's
+ * max-zone-ttl when given, else the largest of the SOA, NS and DNSKEY TTLs and
+ * the SOA minimum (negative answers, RFC 2308) the rolling signer serves; plus
+ * the propagation delay.
+ */
+static int st_sig_wait(struct run *r)
+{
+	char what[SGN_ERR_LEN];
+	int idx = member_index(r, r->row.proc_signer);
+	const struct sgn_view *v;
+	uint32_t ttl;
+	int e;
+
+	if (waiting_already(r)) {
+		return timed_wait(r, 0, NULL);
+	}
+	e = need_views(r);
+	if (e != 0) {
+		return e;
+	}
+	if (idx < 0) {
+		return stop(r, r->row.proc_signer, "signer '%s' is not in the group any more",
+			    r->row.proc_signer);
+	}
+	v = &r->view[idx];
+	if (r->zone->max_zone_ttl_s) {
+		ttl = r->zone->max_zone_ttl_s;
+		snprintf(what, sizeof(what),
+			 "Signature-Wait: max-zone-ttl %us + propagation delay %us", ttl,
+			 r->zone->propagation_delay_s);
+	} else {
+		ttl = ZC_MAX(ZC_MAX(v->ttl_soa, v->ttl_ns), ZC_MAX(v->ttl_dnskey, v->soa_minimum));
+		snprintf(what, sizeof(what),
+			 "Signature-Wait: largest TTL served by signer %s %us (SOA, NS, DNSKEY, "
+			 "SOA minimum; set max-zone-ttl for the zone's data) + propagation delay %us",
+			 r->row.proc_signer, ttl, r->zone->propagation_delay_s);
+	}
+	return timed_wait(r, ttl + r->zone->propagation_delay_s, what);
+}
+
+static const struct step_def roll_zsk_steps[] = {
+	{ "check", st_roll_check, 0 },
+	{ "publish", st_roll_publish, 0 },
+	{ "dnskey", st_dnskey, 0 },
+	{ "dnskey-wait", st_dnskey_wait, V_DNSKEY },
+	{ "activate", st_roll_activate, V_DNSKEY },
+	{ "sig-wait", st_sig_wait, V_DNSKEY },
+	{ "remove", st_roll_remove, 0 },
+	{ "dnskey-clean", st_dnskey, 0 },
+	{ "done", st_done, 0 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct step_def roll_ksk_steps[] = {
+	{ "check", st_roll_check, 0 },
+	{ "publish", st_roll_publish, 0 },
+	{ "cds", st_cds, V_DNSKEY },
+	{ "ds", st_parent_ds, V_DNSKEY | V_CDS },
+	{ "ds-wait", st_ds_wait, V_DNSKEY | V_CDS },
+	{ "activate", st_roll_activate, V_DNSKEY },
+	{ "remove", st_roll_remove, V_DNSKEY },
+	{ "dnskey-wait", st_dnskey_wait, V_DNSKEY },
+	{ "cds-clean", st_cds, V_DNSKEY },
+	{ "ds-clean", st_parent_ds, V_DNSKEY | V_CDS },
+	{ "done", st_done, 0 },
+	{ NULL, NULL, 0 },
+};
+
+static const struct step_def roll_csk_steps[] = {
+	{ "check", st_roll_check, 0 },
+	{ "publish", st_roll_publish, 0 },
+	{ "dnskey", st_dnskey, 0 },
+	{ "dnskey-wait", st_dnskey_wait, V_DNSKEY },
+	{ "cds", st_cds, V_DNSKEY },
+	{ "ds", st_parent_ds, V_DNSKEY | V_CDS },
+	{ "ds-wait", st_ds_wait, V_DNSKEY | V_CDS },
+	{ "activate", st_roll_activate, V_DNSKEY },
+	{ "sig-wait", st_sig_wait, V_DNSKEY },
+	{ "remove", st_roll_remove, 0 },
+	{ "dnskey-clean", st_dnskey, 0 },
+	{ "clean-wait", st_dnskey_wait, V_DNSKEY },
+	{ "cds-clean", st_cds, V_DNSKEY },
+	{ "ds-clean", st_parent_ds, V_DNSKEY | V_CDS },
+	{ "done", st_done, 0 },
+	{ NULL, NULL, 0 },
+};
+
 static const struct step_def join_steps[] = {
 	{ "check", st_check, 0 },
 	{ "dnskey", st_dnskey, 0 },
@@ -1328,6 +2037,9 @@ static const struct proc_def procs[] = {
 	{ ZC_PROC_JOIN, join_steps },
 	{ ZC_PROC_LEAVE, leave_steps },
 	{ ZC_PROC_SYNC, join_steps },
+	{ ZC_PROC_ROLL_ZSK, roll_zsk_steps },
+	{ ZC_PROC_ROLL_KSK, roll_ksk_steps },
+	{ ZC_PROC_ROLL_CSK, roll_csk_steps },
 };
 
 static const struct proc_def *proc_find(const char *kind)
@@ -1399,6 +2111,11 @@ static int load_row(struct zc_signers *c, const char *zone, struct zc_group_row 
 	return e;
 }
 
+static bool is_roll(enum zc_signers_proc kind)
+{
+	return kind == ZC_PROC_ROLL_ZSK || kind == ZC_PROC_ROLL_KSK || kind == ZC_PROC_ROLL_CSK;
+}
+
 int zc_signers_start(struct zc_signers *c, const char *zone, enum zc_signers_proc kind,
 		     const char *signer)
 {
@@ -1465,8 +2182,22 @@ int zc_signers_start(struct zc_signers *c, const char *zone, enum zc_signers_pro
 			goto out;
 		}
 	}
-	if (kind == ZC_PROC_LEAVE && !m) {
+	if ((kind == ZC_PROC_LEAVE || is_roll(kind)) && !m) {
 		sgn_seterr(c, "signer '%s' is not in the group of zone '%s'", signer, row.zone);
+		e = -EINVAL;
+		goto out;
+	}
+	if (is_roll(kind) && m->state != SGN_ACTIVE) {
+		sgn_seterr(c, "signer '%s' is %s in zone '%s': finish that first", signer,
+			   sgn_state_str(m->state), row.zone);
+		e = -EBUSY;
+		goto out;
+	}
+	if (is_roll(kind) && !s->keys_command) {
+		sgn_seterr(c, "signer '%s' has no keys-command: the controller cannot make it "
+			      "create or sign with a key of its own (add keys-command=PATH to the "
+			      "signer)",
+			   signer);
 		e = -EINVAL;
 		goto out;
 	}
@@ -1626,6 +2357,10 @@ static int run_load(struct zc_signers *c, const char *zone, struct run *r)
 			m->state = SGN_LEAVING;
 		}
 	}
+	e = roll_refresh_extra(r);
+	if (e < 0) {
+		return e;
+	}
 	for (unsigned i = 0; i < r->group.n; i++) {
 		e = load_signer(c, r->group.m[i].name, &r->cfg[i]);
 		if (e == ZC_ENOTFOUND || e == ZC_ESTORE) {
@@ -1693,7 +2428,7 @@ static int run_zone(struct zc_signers *c, const char *zone, struct zc_signers_pa
 		next = r.step[1].name;
 		if (set_text(&r.row.proc_step, next) < 0 || set_text(&r.row.proc_status, "running") < 0 ||
 		    set_text(&r.row.proc_wait, "") < 0 || set_text(&r.row.proc_error, "") < 0 ||
-		    set_text(&r.row.proc_data, "") < 0) {
+		    roll_carry(&r) < 0) {
 			e = -ENOMEM;
 			break;
 		}

@@ -35,6 +35,10 @@
  *  now:   Unix time in seconds (deadlines).
  *  mono_ms: a monotonic clock in milliseconds (read-back time).
  *  sleep_ms: waits (read-back polling).
+ *  run:   runs a program (a signer's keys-command): @argv[0] is its path, no shell;
+ *         0 with *ret_status (as waitpid() gives it) and what it wrote to stdout
+ *         and stderr in @out (the last @outlen - 1 bytes, one line), or an error
+ *         with @why (cannot start it; ZC_ETIMEOUT: killed after @timeout_ms).
  */
 struct sgn_io {
 	int (*query)(void *ud, const char *server, const ldns_rdf *qname, ldns_rr_type type,
@@ -45,7 +49,13 @@ struct sgn_io {
 	int64_t (*now)(void *ud);
 	uint64_t (*mono_ms)(void *ud);
 	void (*sleep_ms)(void *ud, unsigned ms);
+	int (*run)(void *ud, char *const argv[], unsigned timeout_ms, int *ret_status, char *out,
+		   size_t outlen, char *why, size_t whylen);
 };
+
+/* The real keys-command runner (keyscmd.c). */
+int sgn_run_command(void *ud, char *const argv[], unsigned timeout_ms, int *ret_status, char *out,
+		    size_t outlen, char *why, size_t whylen);
 
 /* The network and the system clock (io.c). */
 extern const struct sgn_io sgn_io_real;
@@ -106,6 +116,7 @@ void sgn_group_remove(struct sgn_group *g, const char *name);
 struct sgn_keyref {
 	uint16_t tag;
 	uint8_t alg;
+	uint16_t servers; /* how many of the signer's servers serve such an RRSIG */
 };
 
 struct sgn_view {
@@ -115,10 +126,19 @@ struct sgn_view {
 	ldns_rr_list *dnskey, *cds, *cdnskey, *ns, *csync; /* owned, canonical order */
 	uint32_t ttl_dnskey, ttl_cds, ttl_ns, ttl_soa;   /* 0 when the RRset is empty */
 	uint32_t serial;
-	struct sgn_keyref zsig[SGN_MAX_ZSIG]; /* keys that sign the SOA */
+	uint32_t soa_minimum; /* RFC 2308: how long negative answers are cached */
+	struct sgn_keyref zsig[SGN_MAX_ZSIG]; /* keys that sign the SOA (on any server) */
 	unsigned n_zsig;
+	struct sgn_keyref ksig[SGN_MAX_ZSIG]; /* keys that sign the DNSKEY set */
+	unsigned n_ksig;
 	unsigned n_servers;
 };
+
+/*
+ * How many servers of @v serve an RRSIG by @key over the SOA (@dnskey false) or
+ * over the DNSKEY set (@dnskey true): 0 none, v->n_servers every one.
+ */
+unsigned sgn_signed_by(const struct sgn_view *v, const ldns_rr *key, bool dnskey);
 
 /* The authoritative servers of @s ("ADDR@PORT"), pointers into @s. */
 unsigned sgn_servers(const struct zc_signer *s, const char **out, unsigned max);
@@ -157,10 +177,12 @@ bool sgn_has_key(const ldns_rr_list *list, const ldns_rr *key);
 /* The signer's own keys: what it publishes that the controller did not put there. */
 ldns_rr_list *sgn_own_keys(const struct sgn_view *v, const ldns_rr_list *pushed);
 /*
- * The keys others must publish: own keys without the SEP flag (ZSKs) and own
- * SEP keys that sign the SOA (CSKs).
+ * The keys others must publish: own keys without the SEP flag (ZSKs), own SEP
+ * keys that sign the SOA (CSKs), and own keys in @extra (may be NULL: a CSK
+ * rollover's new CSK before it signs and old one after it stopped).
  */
-ldns_rr_list *sgn_zone_keys(const struct sgn_view *v, const ldns_rr_list *own);
+ldns_rr_list *sgn_zone_keys(const struct sgn_view *v, const ldns_rr_list *own,
+			    const ldns_rr_list *extra);
 /* The keys the parent's DS set must name: own keys with the SEP flag (KSKs, CSKs). */
 ldns_rr_list *sgn_sep_keys(const ldns_rr_list *own);
 
@@ -203,6 +225,7 @@ struct sgn_set {
 	const struct sgn_view *view;     /* [group->n]; read for every participant */
 	const ldns_rr_list *parent_ds;   /* NULL when not read */
 	const ldns_rr_list *parent_ns;   /* NULL when not read */
+	const ldns_rr_list *zone_extra;  /* keys that count as zone keys (CSK rollover) */
 };
 
 /* A leaving signer no longer counts for what the group publishes. */

@@ -220,4 +220,5 @@ const struct sgn_io sgn_io_real = {
 	.now = real_now,
 	.mono_ms = real_mono_ms,
 	.sleep_ms = real_sleep_ms,
+	.run = sgn_run_command,
 };

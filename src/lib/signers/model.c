@@ -87,14 +87,24 @@ static bool signs_soa(const struct sgn_view *v, const ldns_rr *key)
 	return false;
 }
 
+struct zone_key_arg {
+	const struct sgn_view *v;
+	const ldns_rr_list *extra;
+};
+
 static bool is_zone_key(const ldns_rr *rr, const void *arg)
 {
-	return !(key_flags(rr) & KEY_FLAG_SEP) || signs_soa(arg, rr);
+	const struct zone_key_arg *a = arg;
+
+	return !(key_flags(rr) & KEY_FLAG_SEP) || signs_soa(a->v, rr) || sgn_has_key(a->extra, rr);
 }
 
-ldns_rr_list *sgn_zone_keys(const struct sgn_view *v, const ldns_rr_list *own)
+ldns_rr_list *sgn_zone_keys(const struct sgn_view *v, const ldns_rr_list *own,
+			    const ldns_rr_list *extra)
 {
-	return sgn_filter(own, is_zone_key, v);
+	struct zone_key_arg a = { .v = v, .extra = extra };
+
+	return sgn_filter(own, is_zone_key, &a);
 }
 
 static bool is_sep(const ldns_rr *rr, const void *arg)
@@ -387,7 +397,8 @@ int sgn_targets_compute(const struct sgn_set *r, struct sgn_targets *t)
 			continue;
 		}
 		t->own[i] = sgn_own_keys(&r->view[i], r->group->m[i].pushed);
-		t->zone_keys[i] = t->own[i] ? sgn_zone_keys(&r->view[i], t->own[i]) : NULL;
+		t->zone_keys[i] =
+			t->own[i] ? sgn_zone_keys(&r->view[i], t->own[i], r->zone_extra) : NULL;
 		sep = t->own[i] ? sgn_sep_keys(t->own[i]) : NULL;
 		if (!t->zone_keys[i] || !sep) {
 			ldns_rr_list_deep_free(sep);

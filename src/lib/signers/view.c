@@ -112,9 +112,11 @@ static int ask(struct zc_signers *c, const char *server, const ldns_rdf *zone, l
 struct one {
 	ldns_rr_list *sets[5]; /* dnskey, cds, cdnskey, ns, csync */
 	uint32_t ttl[5];
-	uint32_t ttl_soa, serial;
+	uint32_t ttl_soa, serial, minimum;
 	struct sgn_keyref zsig[SGN_MAX_ZSIG];
 	unsigned n_zsig;
+	struct sgn_keyref ksig[SGN_MAX_ZSIG];
+	unsigned n_ksig;
 };
 
 static const ldns_rr_type set_types[5] = { LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_CDS,
@@ -127,6 +129,65 @@ static void one_release(struct one *o)
 		ldns_rr_list_deep_free(o->sets[i]);
 		o->sets[i] = NULL;
 	}
+}
+
+/* The keys (tag, algorithm) the RRSIGs of @sigs name, each once, into @out. */
+static unsigned sig_refs(const ldns_rr_list *sigs, struct sgn_keyref *out)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs) && n < SGN_MAX_ZSIG; i++) {
+		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
+		const ldns_rdf *tag = ldns_rr_rdf(sig, 6);
+		bool known = false;
+
+		if (!tag || ldns_rdf_size(tag) != 2) {
+			continue;
+		}
+		for (unsigned k = 0; k < n; k++) {
+			known = known || (out[k].tag == ldns_read_uint16(ldns_rdf_data(tag)) &&
+					  out[k].alg == zc_rr_algorithm(sig));
+		}
+		if (!known) {
+			out[n].tag = ldns_read_uint16(ldns_rdf_data(tag));
+			out[n].alg = zc_rr_algorithm(sig);
+			out[n].servers = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Adds the keys of @from (one server) to @to (the union so far), counting servers. */
+static void merge_refs(struct sgn_keyref *to, unsigned *n_to, const struct sgn_keyref *from,
+		       unsigned n_from)
+{
+	for (unsigned k = 0; k < n_from; k++) {
+		bool known = false;
+
+		for (unsigned m = 0; m < *n_to && !known; m++) {
+			if (to[m].tag == from[k].tag && to[m].alg == from[k].alg) {
+				to[m].servers++;
+				known = true;
+			}
+		}
+		if (!known && *n_to < SGN_MAX_ZSIG) {
+			to[(*n_to)++] = from[k];
+		}
+	}
+}
+
+unsigned sgn_signed_by(const struct sgn_view *v, const ldns_rr *key, bool dnskey)
+{
+	const struct sgn_keyref *refs = dnskey ? v->ksig : v->zsig;
+	unsigned n = dnskey ? v->n_ksig : v->n_zsig;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (refs[i].tag == zc_key_tag(key) && refs[i].alg == zc_rr_algorithm(key)) {
+			return refs[i].servers;
+		}
+	}
+	return 0;
 }
 
 static int read_one(struct zc_signers *c, const char *server, const ldns_rdf *zone,
@@ -153,16 +214,8 @@ static int read_one(struct zc_signers *c, const char *server, const ldns_rdf *zo
 		goto out;
 	}
 	o->serial = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(soa, 0), 2));
-	for (size_t i = 0; i < ldns_rr_list_rr_count(sigs) && o->n_zsig < SGN_MAX_ZSIG; i++) {
-		const ldns_rr *sig = ldns_rr_list_rr(sigs, i);
-		const ldns_rdf *tag = ldns_rr_rdf(sig, 6);
-
-		if (tag && ldns_rdf_size(tag) == 2) {
-			o->zsig[o->n_zsig].tag = ldns_read_uint16(ldns_rdf_data(tag));
-			o->zsig[o->n_zsig].alg = zc_rr_algorithm(sig);
-			o->n_zsig++;
-		}
-	}
+	o->minimum = ldns_rdf2native_int32(ldns_rr_rdf(ldns_rr_list_rr(soa, 0), 6));
+	o->n_zsig = sig_refs(sigs, o->zsig);
 	if (o->n_zsig == 0) {
 		verr(err, "%s: the SOA at %s is not signed (DNSSEC signing off?)", who, server);
 		r = ZC_ENOTFOUND;
@@ -179,6 +232,16 @@ static int read_one(struct zc_signers *c, const char *server, const ldns_rdf *zo
 		if (!o->sets[i]) {
 			r = -ENOMEM;
 			goto out;
+		}
+		if (set_types[i] == LDNS_RR_TYPE_DNSKEY) {
+			/* which keys sign the DNSKEY set: a KSK rollover watches them */
+			ldns_rr_list_deep_free(sigs);
+			sigs = zc_rrsig_extract(ldns_pkt_answer(p), zone, LDNS_RR_TYPE_DNSKEY);
+			if (!sigs) {
+				r = -ENOMEM;
+				goto out;
+			}
+			o->n_ksig = sig_refs(sigs, o->ksig);
 		}
 	}
 	r = 0;
@@ -239,17 +302,9 @@ int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *z
 			first.ttl[t] = ZC_MAX(first.ttl[t], o.ttl[t]);
 		}
 		first.ttl_soa = ZC_MAX(first.ttl_soa, o.ttl_soa);
-		for (unsigned k = 0; k < o.n_zsig && first.n_zsig < SGN_MAX_ZSIG; k++) {
-			bool known = false;
-
-			for (unsigned m = 0; m < first.n_zsig; m++) {
-				known = known || (first.zsig[m].tag == o.zsig[k].tag &&
-						  first.zsig[m].alg == o.zsig[k].alg);
-			}
-			if (!known) {
-				first.zsig[first.n_zsig++] = o.zsig[k];
-			}
-		}
+		first.minimum = ZC_MAX(first.minimum, o.minimum);
+		merge_refs(first.zsig, &first.n_zsig, o.zsig, o.n_zsig);
+		merge_refs(first.ksig, &first.n_ksig, o.ksig, o.n_ksig);
 		one_release(&o);
 	}
 	v->dnskey = first.sets[0];
@@ -263,8 +318,11 @@ int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *z
 	v->ttl_ns = first.ttl[3];
 	v->ttl_soa = first.ttl_soa;
 	v->serial = first.serial;
+	v->soa_minimum = first.minimum;
 	memcpy(v->zsig, first.zsig, sizeof(v->zsig));
 	v->n_zsig = first.n_zsig;
+	memcpy(v->ksig, first.ksig, sizeof(v->ksig));
+	v->n_ksig = first.n_ksig;
 	if (ldns_rr_list_rr_count(v->dnskey) == 0) {
 		verr(v->err, "%s publishes no DNSKEY for %s", who, zone);
 		r = ZC_ENOTFOUND;
