@@ -34,12 +34,31 @@ static json_t *rdata_array(const ldns_rr_list *l)
 	return a;
 }
 
+/* A rollover's keys: {"old": [...], "new": [...]} of the process data; null otherwise. */
+static json_t *roll_json(const struct zc_group_row *row)
+{
+	json_t *d = row->proc_data[0] ? json_loads(row->proc_data, 0, NULL) : NULL;
+	json_t *roll = json_object_get(d, "roll"), *out;
+
+	out = json_is_object(roll) ? json_object() : NULL;
+	for (int k = 0; out && k < 2; k++) {
+		const char *field = k ? "new" : "old";
+		json_t *v = json_object_get(roll, field);
+
+		json_object_set_new(out, field, json_is_array(v) ? json_copy(v) : json_array());
+	}
+	json_decref(d);
+	return out ? out : json_null();
+}
+
 static json_t *process_json(const struct zc_group_row *row, int64_t now)
 {
+	json_t *p;
+
 	if (!row->proc_kind[0]) {
 		return json_null();
 	}
-	return json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:I}", "id",
+	p = json_pack("{s:I, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:I}", "id",
 			 (json_int_t)row->proc_id, "kind", row->proc_kind, "signer",
 			 str_or_null(row->proc_signer), "step", row->proc_step, "status",
 			 row->proc_status, "waiting_for", str_or_null(row->proc_wait), "until",
@@ -51,6 +70,12 @@ static json_t *process_json(const struct zc_group_row *row, int64_t now)
 					    : json_null(),
 			 "error", str_or_null(row->proc_error), "started",
 			 (json_int_t)row->proc_started);
+	/* rollovers: the keys rolled, each as "FLAGS 3 ALG BASE64" */
+	if (p && json_object_set_new(p, "roll", roll_json(row)) < 0) {
+		json_decref(p);
+		return NULL;
+	}
+	return p;
 }
 
 static json_t *events_json(struct zc_signers *c, const struct zc_group_row *row)

@@ -19,7 +19,7 @@ if HERE not in sys.path:
 
 import signerlab  # noqa: E402
 
-TOOLS = ("knotd", "knotc", "named", "nsd", "unbound", "dnssec-keygen", "ldns-signzone",
+TOOLS = ("knotd", "knotc", "keymgr", "named", "nsd", "unbound", "dnssec-keygen", "ldns-signzone",
          "ldns-keygen", "ldns-key2ds", "ip")
 
 

@@ -183,11 +183,17 @@ class Signer:
         self.name, self.dir, self.addr, self.ns_name, self.ttl = name, workdir, addr, ns_name, ttl
         self.secret = tsig_secret()
         self.proc = None
+        self.keys_command = None  # keys-command= of the signer (rollovers)
+        self.extra_ns = []  # NS names of the other signers in the zone file from the start
         os.makedirs(workdir, exist_ok=True)
 
     def spec(self):
-        return ("%s driver=rfc2136 server=%s tsig=hmac-sha256:%s:%s ns=%s=%s"
-                % (self.name, self.addr, TSIG_NAME, self.secret, self.ns_name, self.addr))
+        return ("%s driver=rfc2136 server=%s tsig=hmac-sha256:%s:%s ns=%s=%s%s"
+                % (self.name, self.addr, TSIG_NAME, self.secret, self.ns_name, self.addr,
+                   " keys-command=" + self.keys_command if self.keys_command else ""))
+
+    def ns_names(self):
+        return [self.ns_name] + [n for n in self.extra_ns if n != self.ns_name]
 
     def stop(self):
         if self.proc:
@@ -215,18 +221,28 @@ class Signer:
 
 
 class KnotSigner(Signer):
+    """mode: dnskey-management incremental or full; "manual" (incremental, with
+    manual: on: its keys are made by keymgr and rolled only through the
+    keys-command, knot_keys.py) or "manual-csk" (the same, signing with one CSK)."""
     kind = "knot"
 
     def __init__(self, name, workdir, addr, ns_name, ttl, mode="incremental", records=()):
         super().__init__(name, workdir, addr, ns_name, ttl)
         self.mode, self.records = mode, records
+        self.manual = mode.startswith("manual")
+        self.csk = mode == "manual-csk"
 
     def start(self):
         d = self.dir
         os.makedirs(os.path.join(d, "db"), exist_ok=True)
         with open(os.path.join(d, "child.zone"), "w") as f:
-            f.write(zone_text(CHILD, [self.ns_name], self.ttl, self.records))
-        extra = "    delete-delay: 1d\n" if self.mode == "incremental" else ""
+            f.write(zone_text(CHILD, self.ns_names(), self.ttl, self.records))
+        mode = "incremental" if self.manual else self.mode
+        extra = "    delete-delay: 1d\n" if mode == "incremental" else ""
+        if self.manual:
+            extra += "    manual: on\n"
+        if self.csk:
+            extra += "    single-type-signing: on\n"
         conf = """server:
     listen: %(addr)s@53
     rundir: %(d)s
@@ -254,7 +270,7 @@ policy:
     zone-max-ttl: %(ttl)d
     propagation-delay: 0
     dnskey-management: %(mode)s
-%(extra)s    cds-cdnskey-publish: always
+%(extra)s    cds-cdnskey-publish: %(cds)s
 zone:
   - domain: %(zone)s
     file: %(d)s/child.zone
@@ -265,9 +281,18 @@ zone:
     journal-content: all
     zonefile-sync: -1
 """ % {"addr": self.addr, "d": d, "key": TSIG_NAME, "secret": self.secret, "ttl": self.ttl,
-       "mode": self.mode, "extra": extra, "zone": CHILD}
+       "mode": mode, "extra": extra, "zone": CHILD,
+       # Knot keeps the CDS of its own keys to what this says: "always" names only
+       # the newest ready KSK during a rollover, "double-ds" the active and the ready
+       "cds": "double-ds" if self.manual else "always"}
         with open(os.path.join(d, "knot.conf"), "w") as f:
             f.write(conf)
+        if self.manual:
+            # manual: on makes no key by itself: the first ones come from keymgr
+            for args in ([["ksk=yes", "zsk=yes"]] if self.csk
+                         else [["ksk=yes", "zsk=no"], ["ksk=no", "zsk=yes"]]):
+                r = self.keymgr("generate", *args)
+                assert r.returncode == 0, r.stderr
         self.proc = Proc([find("knotd"), "-c", os.path.join(d, "knot.conf")],
                          os.path.join(d, "knot.log"), d)
         wait_for(self.ready, 20, "knot signer %s" % self.name, self.proc)
@@ -276,6 +301,34 @@ zone:
     def knotc(self, *args):
         return subprocess.run([find("knotc"), "-s", os.path.join(self.dir, "knot.sock")]
                               + list(args), capture_output=True, text=True, timeout=20)
+
+    def keymgr(self, *args):
+        return subprocess.run([find("keymgr"), "-c", os.path.join(self.dir, "knot.conf"), CHILD]
+                              + list(args), capture_output=True, text=True, timeout=20)
+
+    def use_keys_command(self, kind="knot_keys"):
+        """Writes this signer's keys-command (a wrapper: keys-command takes no
+        arguments of its own) and sets it: "knot_keys" runs knot_keys.py on this
+        signer, "noop" does nothing and exits 0. Both log each run to
+        keys-command.log."""
+        path = os.path.join(self.dir, "keys-command-%s" % kind)
+        with open(path, "w") as f:
+            if kind == "noop":
+                f.write('#!/bin/sh\necho "$@" >> %s/keys-command.log\nexit 0\n' % self.dir)
+            else:
+                f.write('#!/bin/sh\nexec %s %s %s "$@"\n'
+                        % (sys.executable, os.path.join(HERE, "knot_keys.py"), self.dir))
+        os.chmod(path, 0o755)
+        self.keys_command = path
+        return path
+
+    def keys_command_log(self):
+        """Every run of the keys-command: [zone, action, role, tags...]."""
+        try:
+            with open(os.path.join(self.dir, "keys-command.log")) as f:
+                return [line.split() for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
 
 
 class BindSigner(Signer):
@@ -295,7 +348,7 @@ class BindSigner(Signer):
                            capture_output=True, text=True)
         self.added_addr = r.returncode == 0
         with open(os.path.join(d, "child.db"), "w") as f:
-            f.write(zone_text(CHILD, [self.ns_name], self.ttl, self.records))
+            f.write(zone_text(CHILD, self.ns_names(), self.ttl, self.records))
         with open(os.path.join(d, "tsig.key"), "w") as f:
             f.write('key "%s" { algorithm hmac-sha256; secret "%s"; };\n'
                     % (TSIG_NAME, self.secret))
@@ -567,14 +620,23 @@ class Lab:
             else:
                 raise ValueError(s)
 
-    def start(self, first="knot"):
+    def start(self, first="knot", group=None):
+        """@group: the signers the zone is delegated to from the start (the parent's
+        NS and DS sets, and the NS set of their zone files, name them all; their
+        keys are not exchanged: the controller's `sync` does that); default
+        @first alone."""
+        group = list(group or [first])
         for s in self.signers.values():
+            if s.name in group:
+                s.extra_ns = [self.signers[g].ns_name for g in group]
             s.start()
-        f = self.signers[first]
-        keys = f.dnskeys()
-        ds = [dns.dnssec.make_ds(CHILD, k, "SHA256").to_text() for k in keys if k.flags & 1]
+        ds = []
+        for g in group:
+            keys = self.signers[g].dnskeys()
+            ds += [dns.dnssec.make_ds(CHILD, k, "SHA256").to_text() for k in keys if k.flags & 1]
         self.parent = KnotParent(os.path.join(self.dir, "parent"), self.parent_addr, self.ttl,
-                                 [f.ns_name], {s.ns_name: s.addr for s in self.signers.values()},
+                                 [self.signers[g].ns_name for g in group],
+                                 {s.ns_name: s.addr for s in self.signers.values()},
                                  ds).start()
         root = {"name": "signers", "base": self.base,
                 "zones": {".": {"ttl": self.ttl, "records": [
