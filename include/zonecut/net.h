@@ -70,11 +70,19 @@ enum zc_query_flags {
 	ZC_Q_RD = 1 << 2,     /* recursion desired */
 	ZC_Q_CD = 1 << 3,     /* checking disabled */
 	ZC_Q_NOEDNS = 1 << 4, /* no OPT record */
+	/*
+	 * The callback gets the answer's wire form only (pkt NULL): the engine checks
+	 * ID, question and the structure of every section (names, record lengths)
+	 * without building an ldns_pkt, for callers that look at most answers'
+	 * header only (a scan's "nothing published").
+	 */
+	ZC_Q_WIRE_ONLY = 1 << 5,
 };
 
 struct zc_answer {
 	int status;                   /* 0; ZC_ETIMEOUT, ZC_ECONN, ZC_EMALF, ZC_ECANCELED, -errno */
-	const ldns_pkt *pkt;          /* the answer when status is 0; valid during the callback */
+	const ldns_pkt *pkt;          /* the answer when status is 0 (NULL with ZC_Q_WIRE_ONLY);
+				       * valid during the callback */
 	const uint8_t *wire;          /* its wire form */
 	size_t wire_len;
 	const struct sockaddr *server; /* the address asked; valid during the callback */

@@ -612,6 +612,7 @@ struct result {
 	uint64_t at;
 	size_t ancount;
 	size_t wire_len;
+	bool wire_only; /* answered without an ldns_pkt (ZC_Q_WIRE_ONLY) */
 	uint8_t server;
 	int requery; /* the callback makes one more query ... */
 	int requery_ret; /* ... with this result */
@@ -737,7 +738,15 @@ static void on_done(const struct zc_answer *a, void *ud)
 	r->at = r->f->now;
 	r->server = sa_key((const struct sockaddr_storage *)a->server);
 	assert_non_null(a->server);
-	if (a->status == 0) {
+	if (a->status == 0 && !a->pkt) {
+		/* ZC_Q_WIRE_ONLY: the header read from the wire */
+		assert_non_null(a->wire);
+		assert_true(a->wire_len >= 12);
+		assert_true(a->wire[2] & 0x80);
+		r->wire_only = true;
+		r->ancount = (size_t)(a->wire[6] << 8 | a->wire[7]);
+		r->wire_len = a->wire_len;
+	} else if (a->status == 0) {
 		assert_non_null(a->pkt);
 		assert_non_null(a->wire);
 		assert_true(ldns_pkt_qr(a->pkt));
@@ -1140,6 +1149,78 @@ static void test_engine_malformed_answer(void **state)
 	run(f);
 	assert_int_equal(r.status, ZC_EMALF);
 	assert_int_equal(r.attempts, 2);
+	fake_free(f);
+}
+
+/* ZC_Q_WIRE_ONLY: the same checks, without an ldns_pkt. */
+static void test_engine_wire_only(void **state)
+{
+	struct fake *f;
+	struct result r = { 0 };
+	struct zc_engine_stats st;
+
+	(void)state;
+	f = run_one(srv_answer, "192.0.2.1", ZC_Q_DNSSEC | ZC_Q_WIRE_ONLY, &r);
+	assert_int_equal(r.status, 0);
+	assert_true(r.wire_only);
+	assert_int_equal(r.ancount, 1);
+	fake_free(f);
+
+	/* every spoofing attempt of test_engine_spoofed_ignored is ignored too */
+	memset(&r, 0, sizeof(r));
+	f = run_one(srv_spoof, "192.0.2.1", ZC_Q_WIRE_ONLY, &r);
+	assert_int_equal(r.status, 0);
+	assert_true(r.wire_only);
+	assert_int_equal(r.at, T0 + 50);
+	zc_engine_get_stats(f->eng, &st);
+	assert_int_equal(st.ignored, 11);
+	fake_free(f);
+
+	/* a truncated answer still comes again over TCP */
+	memset(&r, 0, sizeof(r));
+	f = run_one(srv_tc, "192.0.2.1", ZC_Q_WIRE_ONLY, &r);
+	assert_int_equal(r.status, 0);
+	assert_true(r.tcp);
+	assert_true(r.tc_fallback);
+	fake_free(f);
+}
+
+/* Our ID and question, broken structure after it: never accepted. */
+static void srv_bad_structure(struct fake *f, struct fsock *s, const uint8_t *q, size_t len)
+{
+	size_t alen;
+	uint8_t *a = make_answer(q, len, NULL, &alen);
+	size_t owner = len; /* the answer record follows the question (ZC_Q_NOEDNS: no OPT) */
+
+	/* one octet short: the rdata runs past the end */
+	reply_from(f, s, a, alen - 1, 1, NULL, false);
+	/* the owner a compression pointer to itself (a loop) */
+	assert_int_equal(a[owner], 0xc0);
+	a[owner + 1] = (uint8_t)owner;
+	reply_from(f, s, a, alen, 2, NULL, false);
+	/* a record count with nothing behind it */
+	a[owner + 1] = 12;
+	a[11] = 1;
+	reply_from(f, s, a, alen, 3, NULL, false);
+	free(a);
+}
+
+static void test_engine_wire_only_structure(void **state)
+{
+	struct zc_engine_opts o;
+	struct fake *f;
+	struct result r = { 0 };
+	struct zc_engine_stats st;
+
+	(void)state;
+	opts(&o);
+	o.retries = 0;
+	f = fake_new(&o, srv_bad_structure);
+	query(f, "192.0.2.1", ZC_Q_NOEDNS | ZC_Q_WIRE_ONLY, &r);
+	run(f);
+	assert_int_equal(r.status, ZC_EMALF);
+	zc_engine_get_stats(f->eng, &st);
+	assert_int_equal(st.ignored, 3);
 	fake_free(f);
 }
 
@@ -1972,6 +2053,8 @@ int main(void)
 		cmocka_unit_test(test_engine_spoofed_ignored),
 		cmocka_unit_test(test_engine_question_case_insensitive),
 		cmocka_unit_test(test_engine_malformed_answer),
+		cmocka_unit_test(test_engine_wire_only),
+		cmocka_unit_test(test_engine_wire_only_structure),
 		cmocka_unit_test(test_engine_ipv6),
 		cmocka_unit_test(test_engine_udp_refused),
 		cmocka_unit_test(test_engine_open_fails),

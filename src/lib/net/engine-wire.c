@@ -169,6 +169,86 @@ static bool dname_wire_equal(const uint8_t *a, size_t alen, const uint8_t *b, si
 	return true;
 }
 
+/*
+ * Skips the name at *off (RFC 1035 §4.1.4: labels, ending with the root label or a
+ * pointer to an earlier offset). Only the bounds matter here, not where pointers
+ * lead, except that they point backwards (no loops).
+ */
+static bool wire_skip_name(const uint8_t *w, size_t len, size_t *off)
+{
+	size_t i = *off, total = 0;
+
+	while (i < len) {
+		uint8_t l = w[i];
+
+		if ((l & 0xc0) == 0xc0) {
+			if (i + 1 >= len || (((size_t)(l & 0x3f) << 8) | w[i + 1]) >= i) {
+				return false;
+			}
+			*off = i + 2;
+			return true;
+		}
+		if (l & 0xc0) {
+			return false; /* extended label types (RFC 6891 §5) */
+		}
+		total += 1u + l;
+		if (total > 255) {
+			return false;
+		}
+		i += 1u + l;
+		if (l == 0) {
+			*off = i;
+			return i <= len;
+		}
+	}
+	return false;
+}
+
+/*
+ * The structure of a whole message: the question, then every record of the three
+ * sections within the packet (name, ten octets, rdata of RDLENGTH). What the rdata
+ * holds is for whoever parses it.
+ */
+static bool wire_structure_ok(const uint8_t *w, size_t len)
+{
+	size_t off = 12;
+	unsigned rrs = (unsigned)get16(w + 6) + get16(w + 8) + get16(w + 10);
+
+	for (unsigned i = 0; i < get16(w + 4); i++) {
+		if (!wire_skip_name(w, len, &off) || off + 4 > len) {
+			return false;
+		}
+		off += 4;
+	}
+	for (unsigned i = 0; i < rrs; i++) {
+		if (!wire_skip_name(w, len, &off) || off + 10 > len) {
+			return false;
+		}
+		off += 10 + (size_t)get16(w + off + 8);
+		if (off > len) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The question of a ZC_Q_WIRE_ONLY answer, read from the wire: ours, exactly. */
+static int wire_question_match(const struct zc_query *q, const uint8_t *wire, size_t len)
+{
+	size_t off = 12, nlen = q->qname_len;
+
+	if (!wire_structure_ok(wire, len)) {
+		return ZC_EMALF;
+	}
+	/* RFC 5452 §9.1: one question, ours; the name uncompressed (nothing precedes it). */
+	if (get16(wire + 4) != 1 || off + nlen + 4 > len ||
+	    !dname_wire_equal(wire + off, nlen, q->wire + q->qname_off, nlen) ||
+	    get16(wire + off + nlen) != q->qtype || get16(wire + off + nlen + 2) != LDNS_RR_CLASS_IN) {
+		return ZC_EMISMATCH;
+	}
+	return 0;
+}
+
 int zc_answer_match(const struct zc_query *q, const uint8_t *wire, size_t len, ldns_pkt **ret_pkt)
 {
 	ldns_pkt *pkt = NULL;
@@ -181,6 +261,14 @@ int zc_answer_match(const struct zc_query *q, const uint8_t *wire, size_t len, l
 	}
 	if (!(wire[2] & 0x80) || ((wire[2] >> 3) & 0x0f) != LDNS_PACKET_QUERY) {
 		return ZC_EMISMATCH; /* not a response, or not to a QUERY */
+	}
+	if (q->flags & ZC_Q_WIRE_ONLY) {
+		int r = wire_question_match(q, wire, len);
+
+		if (r == 0) {
+			*ret_pkt = NULL;
+		}
+		return r;
 	}
 	if (ldns_wire2pkt(&pkt, wire, len) != LDNS_STATUS_OK) {
 		return ZC_EMALF;

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ALL_QUERY_FLAGS (ZC_Q_DNSSEC | ZC_Q_TCP | ZC_Q_RD | ZC_Q_CD | ZC_Q_NOEDNS)
+#define ALL_QUERY_FLAGS \
+	(ZC_Q_DNSSEC | ZC_Q_TCP | ZC_Q_RD | ZC_Q_CD | ZC_Q_NOEDNS | ZC_Q_WIRE_ONLY)
 /* Sanity bounds of the options; beyond them arithmetic and memory stop making sense. */
 #define MAX_TIMEOUT_MS (3600u * 1000u)
 #define MAX_QPS 10000000u
@@ -800,7 +801,7 @@ static void on_answer(struct zc_query *q)
 	struct zc_engine *eng = q->eng;
 
 	q->rtt_ms = (unsigned)(zc_eng_now(eng) - q->sent_at);
-	if (!q->tcp && ldns_pkt_tc(q->ans_pkt)) {
+	if (!q->tcp && (q->ans_wire[2] & 0x02)) { /* TC (RFC 1035 §4.1.1) */
 		/* RFC 7766 §5: a truncated UDP answer is repeated over TCP. */
 		ldns_pkt_free(q->ans_pkt);
 		q->ans_pkt = NULL;

@@ -361,7 +361,8 @@ uint16_t zc_random_id(struct zc_engine *eng);
 void zc_random_bytes(struct zc_engine *eng, void *buf, size_t len);
 /*
  * zc_answer_match() - does @wire answer @q (ID, QR, opcode, question)? Returns 0 and
- * *ret_pkt (caller frees), ZC_EMISMATCH (someone else's packet) or ZC_EMALF (our ID
+ * *ret_pkt (caller frees; NULL for a ZC_Q_WIRE_ONLY query, whose packet is only
+ * checked for structure), ZC_EMISMATCH (someone else's packet) or ZC_EMALF (our ID
  * but unparseable).
  */
 ZC_MUSTCHECK int zc_answer_match(const struct zc_query *q, const uint8_t *wire, size_t len,
