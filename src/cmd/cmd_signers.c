@@ -103,7 +103,7 @@ static const struct cmd_opt signers_opts[] = {
 	  signers_set },
 	{ "json", 'j', false, NULL, "JSON output (one object per line)", signers_set },
 	{ "replace", 0, false, NULL, "add: replace an existing signer or zone", signers_set },
-	{ "wait", 'w', false, NULL, "join/leave/sync: run the process until it ends",
+	{ "wait", 'w', false, NULL, "join/leave/sync/rollover: run the process until it ends",
 	  signers_set },
 	{ "loop", 0, false, NULL, "run: go on until no process is waiting any more", signers_set },
 	{ "max-time", 0, true, "DURATION", "run --loop, --wait: give up after this long",
@@ -129,16 +129,17 @@ const struct cmd cmd_signers_def = {
 		"Usage: zonecut signers add NAME [driver=rfc2136|pdns-api] server=ADDR[@PORT]\n"
 		"                        [tsig=[ALG:]KEY:SECRET | tsig-file=FILE]\n"
 		"                        [api-key=TOKEN] ns=NSNAME[=ADDR[@PORT],...] ...\n"
+		"                        [keys-command=PATH]\n"
 		"       zonecut signers remove NAME\n"
 		"       zonecut signers zone-add ZONE signers=NAME[,NAME...]\n"
 		"                        parent=ADDR[@PORT][,...] [cds-digests=2,4]\n"
-		"                        [propagation-delay=DURATION]\n"
+		"                        [propagation-delay=DURATION] [max-zone-ttl=DURATION]\n"
 		"       zonecut signers zone-remove ZONE\n"
 		"       zonecut signers list [--json]\n"
 		"       zonecut signers join ZONE SIGNER [--wait]\n"
 		"       zonecut signers leave ZONE SIGNER [--wait]\n"
 		"       zonecut signers sync ZONE [--wait]\n"
-		"       zonecut signers rollover ZONE SIGNER zsk|ksk|csk\n"
+		"       zonecut signers rollover ZONE SIGNER zsk|ksk|csk [--wait]\n"
 		"       zonecut signers run [ZONE] [--loop]\n"
 		"       zonecut signers status [ZONE] [--json] [--offline]\n"
 		"       zonecut signers abort|resume ZONE\n"
@@ -150,6 +151,14 @@ const struct cmd cmd_signers_def = {
 		"of the signers' nameservers (with CSYNC for the parent when it changes), and adds\n"
 		"(join) or removes (leave) a signer in the order that never breaks validation.\n"
 		"\n"
+		"rollover rolls one signer's ZSK (pre-publish), KSK (double-DS) or CSK inside the\n"
+		"group. The signer's keys-command makes it act, as\n"
+		"  PATH ZONE publish|activate|remove zsk|ksk|csk [KEYTAG...]\n"
+		"(no shell; each action idempotent); every effect is read from what the signer\n"
+		"serves (a new key; RRSIGs by the new key over the SOA or DNSKEY set; the old\n"
+		"key gone), and one that never shows stops the process. The old ZSK/CSK stays\n"
+		"published for the zone's max-zone-ttl (default: the largest apex TTL served).\n"
+		"\n"
 		"Every write (RFC 2136 UPDATE with TSIG, or the PowerDNS API) is read back from\n"
 		"every authoritative server of the signer; a signer that answers NOERROR and\n"
 		"changes nothing stops the process. Waits are computed from the TTLs the servers\n"
@@ -159,11 +168,12 @@ const struct cmd cmd_signers_def = {
 		"where it stood. A process stopped on a finding waits for the operator: fix the\n"
 		"cause, then 'resume' (or 'abort').\n"
 		"\n"
-		"join, leave and sync start a process and run one pass (with --wait: until it\n"
-		"ends); 'run' makes one pass over every unfinished process (with --loop: until\n"
-		"none is waiting). Signers and zones may also be given in the config file as\n"
-		"'signer = SPEC' and 'zone = SPEC' lines: they are stored at every start (a\n"
-		"zone's signers= is only its first group; join and leave change the group).\n"
+		"join, leave, sync and rollover start a process and run one pass (with --wait:\n"
+		"until it ends); 'run' makes one pass over every unfinished process (with\n"
+		"--loop: until none is waiting). Signers and zones may also be given in the\n"
+		"config file as 'signer = SPEC' and 'zone = SPEC' lines: they are stored at\n"
+		"every start (a zone's signers= is only its first group; join and leave change\n"
+		"the group).\n"
 		"\n"
 		"Exit status: 0 done; 1 a process stopped or a group is out of sync; 2 bad usage\n"
 		"or configuration; 3 operational failure (store, internal).\n",

@@ -111,9 +111,10 @@ static void test_signer_parse_canonical_roundtrip(void **state)
 	(void)state;
 	assert_int_equal(zc_signer_parse("knot  server=192.0.2.1 tsig=" TSIG
 					 " ns=NS1.Knot.Example=192.0.2.1,2001:db8::1@5353 "
-					 "ns=ns2.knot.example.",
+					 "ns=ns2.knot.example. keys-command=/usr/local/bin/knot-keys",
 					 &s, err, sizeof(err)),
 			 0);
+	assert_string_equal(s->keys_command, "/usr/local/bin/knot-keys");
 	assert_string_equal(s->name, "knot");
 	assert_int_equal(s->driver, ZC_SIGNER_RFC2136);
 	assert_string_equal(s->server, "192.0.2.1@53");
@@ -124,6 +125,7 @@ static void test_signer_parse_canonical_roundtrip(void **state)
 	assert_int_equal(s->ns[1].n_addrs, 0);
 	assert_int_equal(zc_signer_format(s, false, &t1), 0);
 	assert_string_equal(t1, "knot driver=rfc2136 server=192.0.2.1@53 tsig=" TSIG
+				" keys-command=/usr/local/bin/knot-keys"
 				" ns=ns1.knot.example.=192.0.2.1@53,2001:db8::1@5353"
 				" ns=ns2.knot.example.");
 	assert_int_equal(zc_signer_parse(t1, &s2, err, sizeof(err)), 0);
@@ -171,6 +173,8 @@ static void test_signer_parse_errors(void **state)
 		{ "k server=192.0.2.1 api-key=x ns=a.example", "for driver pdns-api" },
 		{ "k server=192.0.2.1 server=192.0.2.2 ns=a.example", "given twice" },
 		{ "k server=192.0.2.1 junk ns=a.example", "key=value" },
+		{ "k server=192.0.2.1 ns=a.example keys-command=bin/roll", "absolute path" },
+		{ "k server=192.0.2.1 ns=a.example keys-command=/a keys-command=/b", "given twice" },
 	};
 
 	(void)state;
@@ -194,7 +198,7 @@ static void test_zone_parse_digests_and_lists(void **state)
 	(void)state;
 	assert_int_equal(zc_signer_zone_parse("Multi.Example signers=knot,bind parent=192.0.2.9,"
 					      "192.0.2.10@5300 cds-digests=4,2 "
-					      "propagation-delay=90s",
+					      "propagation-delay=90s max-zone-ttl=1h",
 					      &z, err, sizeof(err)),
 			 0);
 	assert_string_equal(z->zone, ZONE);
@@ -206,9 +210,10 @@ static void test_zone_parse_digests_and_lists(void **state)
 	assert_int_equal(z->digests[0], 2);
 	assert_int_equal(z->digests[1], 4);
 	assert_int_equal(z->propagation_delay_s, 90);
+	assert_int_equal(z->max_zone_ttl_s, 3600);
 	assert_int_equal(zc_signer_zone_format(z, false, &t), 0);
 	assert_string_equal(t, ZONE " parent=192.0.2.9@53,192.0.2.10@5300 cds-digests=2,4 "
-			       "propagation-delay=90s");
+			       "propagation-delay=90s max-zone-ttl=3600s");
 	free(t);
 	assert_int_equal(zc_signer_zone_format(z, true, &t), 0);
 	assert_non_null(strstr(t, "signers=knot,bind"));
@@ -596,6 +601,9 @@ struct world {
 	int64_t now;
 	uint64_t mono;
 	unsigned queries;
+	char runs[16][64]; /* the keys-command runs: "ACTION ROLE TAGS" */
+	unsigned n_runs;
+	bool ignore_cmd; /* the keys-command exits 0 and does nothing */
 };
 
 static struct fake_signer *fs_by_addr(struct world *w, const char *addr)
@@ -750,12 +758,76 @@ static void fake_sleep(void *ud, unsigned ms)
 	w->now = 1700000000 + (int64_t)(w->mono / 1000);
 }
 
+static struct fake_signer *fs_by_name(struct world *w, const char *name)
+{
+	for (unsigned i = 0; i < w->n; i++) {
+		if (strcmp(w->s[i].name, name) == 0) {
+			return &w->s[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The keys-command of signer "knot" (argv: PATH ZONE ACTION ROLE TAGS...), ZSKs
+ * only: publish adds a new ZSK, activate moves the SOA's signature to the new
+ * tag, remove takes the old ZSK out.
+ */
+static int fake_run(void *ud, char *const argv[], unsigned timeout_ms, int *ret_status, char *out,
+		    size_t outlen, char *why, size_t whylen)
+{
+	struct world *w = ud;
+	struct fake_signer *s = fs_by_name(w, "knot");
+	const char *action = argv[2];
+	size_t used = 0;
+
+	(void)timeout_ms;
+	(void)why;
+	(void)whylen;
+	assert_non_null(s);
+	assert_string_equal(argv[1], ZONE);
+	assert_string_equal(argv[3], "zsk");
+	assert_true(w->n_runs < 16);
+	for (int i = 2; argv[i]; i++) {
+		used += (size_t)snprintf(w->runs[w->n_runs] + used, sizeof(w->runs[0]) - used,
+					 "%s%s", i > 2 ? " " : "", argv[i]);
+	}
+	w->n_runs++;
+	snprintf(out, outlen, "ok");
+	*ret_status = 0;
+	if (w->ignore_cmd) {
+		return 0;
+	}
+	if (strcmp(action, "publish") == 0) {
+		ldns_rr_list_push_rr(s->zone, key_rr(256, s->alg, 90 + w->n_runs, false));
+	} else if (strcmp(action, "activate") == 0) {
+		s->zsig_tag = (uint16_t)strtoul(argv[4], NULL, 10);
+	} else if (strcmp(action, "remove") == 0) {
+		for (size_t k = 0; k < ldns_rr_list_rr_count(s->zone); k++) {
+			ldns_rr *h = ldns_rr_list_rr(s->zone, k);
+
+			if (ldns_rr_get_type(h) == LDNS_RR_TYPE_DNSKEY &&
+			    zc_key_tag(h) == (uint16_t)strtoul(argv[4], NULL, 10)) {
+				ldns_rr_list_set_rr(s->zone,
+						    ldns_rr_list_rr(s->zone,
+								    ldns_rr_list_rr_count(s->zone) - 1),
+						    k);
+				(void)ldns_rr_list_pop_rr(s->zone);
+				ldns_rr_free(h);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 static const struct sgn_io fake_io = {
 	.query = fake_query,
 	.apply = fake_apply,
 	.now = fake_now,
 	.mono_ms = fake_mono,
 	.sleep_ms = fake_sleep,
+	.run = fake_run,
 };
 
 /* The clock moves by @s seconds. */
@@ -1249,6 +1321,124 @@ static void test_leave_in_a_scripted_world(void **state)
 	assert_non_null(strstr(zc_signers_last_error(f->c), "last active signer"));
 }
 
+/* Signer "knot" with a keys-command; "bind" joined: a group of two in sync. */
+static void roll_setup(struct cfix *f)
+{
+	struct zc_signer *s = NULL;
+	char err[256] = "";
+	json_t *a;
+
+	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_JOIN, "bind"), 0);
+	a = drive(f, 3000);
+	assert_string_equal(proc_field(a, "status"), "done");
+	json_decref(a);
+	assert_int_equal(zc_signer_parse("knot server=192.0.2.1@53 tsig=" TSIG
+					 " ns=ns1.knot.example.=192.0.2.1@53 keys-command=/fake/keys",
+					 &s, err, sizeof(err)),
+			 0);
+	assert_int_equal(zc_signers_signer_add(f->c, s, true), 0);
+	zc_signer_free(s);
+}
+
+static bool zone_has_key(const struct fake_signer *s, const ldns_rr *key)
+{
+	for (size_t k = 0; k < ldns_rr_list_rr_count(s->zone); k++) {
+		const ldns_rr *h = ldns_rr_list_rr(s->zone, k);
+
+		if (ldns_rr_get_type(h) == LDNS_RR_TYPE_DNSKEY && zc_key_equal(h, key)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void test_zsk_rollover_in_a_scripted_world(void **state)
+{
+	struct cfix *f = *state;
+	struct fake_signer *knot = &f->w.s[0], *bind = &f->w.s[1];
+	ldns_rr *old = ldns_rr_clone(ldns_rr_list_rr(knot->zone, 3)), *new = NULL;
+	char want[3][64];
+	json_t *a;
+
+	roll_setup(f);
+	assert_int_equal(zc_key_tag(old), knot->zsig_tag);
+	assert_true(zone_has_key(bind, old));
+	f->n_points = 0;
+	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_ROLL_ZSK, "knot"), 0);
+	a = drive(f, 3000);
+	assert_string_equal(proc_field(a, "status"), "done");
+	json_decref(a);
+	/* the command ran once per action, with the tags of the keys */
+	assert_int_equal(f->w.n_runs, 3);
+	for (size_t k = 0; k < ldns_rr_list_rr_count(knot->zone); k++) {
+		const ldns_rr *h = ldns_rr_list_rr(knot->zone, k);
+
+		if (ldns_rr_get_type(h) == LDNS_RR_TYPE_DNSKEY && zc_key_tag(h) == knot->zsig_tag) {
+			new = ldns_rr_clone(h);
+		}
+	}
+	assert_non_null(new);
+	snprintf(want[0], sizeof(want[0]), "publish zsk %u", zc_key_tag(old));
+	snprintf(want[1], sizeof(want[1]), "activate zsk %u %u", zc_key_tag(new), zc_key_tag(old));
+	snprintf(want[2], sizeof(want[2]), "remove zsk %u", zc_key_tag(old));
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(f->w.runs[i], want[i]);
+	}
+	/* the old ZSK gone everywhere, the new one everywhere */
+	assert_false(zone_has_key(knot, old));
+	assert_false(zone_has_key(bind, old));
+	assert_true(zone_has_key(bind, new));
+	/* the new key was at BIND before Knot signed with it: the order of the points */
+	{
+		int pushed = -1, activated = -1, waited = -1;
+
+		for (unsigned i = 0; i < f->n_points; i++) {
+			if (strcmp(f->points[i], "roll-zsk/dnskey/verified/bind") == 0) {
+				pushed = (int)i;
+			}
+			if (strcmp(f->points[i], "roll-zsk/activate/verified/knot") == 0) {
+				activated = (int)i;
+			}
+			if (strcmp(f->points[i], "roll-zsk/sig-wait/waiting") == 0 && waited < 0) {
+				waited = (int)i;
+			}
+		}
+		assert_true(pushed >= 0 && pushed < activated && activated < waited);
+	}
+	ldns_rr_free(old);
+	ldns_rr_free(new);
+}
+
+static void test_rollover_ignored_keys_command_stops(void **state)
+{
+	struct cfix *f = *state;
+	json_t *a;
+
+	roll_setup(f);
+	f->w.ignore_cmd = true;
+	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_ROLL_ZSK, "knot"), 0);
+	a = drive(f, 100);
+	assert_string_equal(proc_field(a, "status"), "stopped");
+	assert_string_equal(proc_field(a, "step"), "publish");
+	assert_non_null(strstr(proc_field(a, "error"), "ignored"));
+	json_decref(a);
+	assert_int_equal(f->w.n_runs, 1);
+	/* resumed, the command runs again (the stop forgot it), and is ignored again */
+	assert_int_equal(zc_signers_resume(f->c, ZONE), 0);
+	a = drive(f, 100);
+	assert_string_equal(proc_field(a, "status"), "stopped");
+	json_decref(a);
+	assert_int_equal(f->w.n_runs, 2);
+	/* Knot signs with a KSK and a ZSK: it has no CSK to roll */
+	assert_int_equal(zc_signers_abort(f->c, ZONE), 0);
+	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_ROLL_CSK, "knot"), 0);
+	a = drive(f, 10);
+	assert_string_equal(proc_field(a, "step"), "check");
+	assert_non_null(strstr(proc_field(a, "error"), "no csk"));
+	json_decref(a);
+	assert_int_equal(f->w.n_runs, 2);
+}
+
 static void test_config_guards(void **state)
 {
 	struct cfix *f = *state;
@@ -1304,6 +1494,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_leave_in_a_scripted_world, world_setup,
 						world_teardown),
 		cmocka_unit_test_setup_teardown(test_config_guards, world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_zsk_rollover_in_a_scripted_world, world_setup,
+						world_teardown),
+		cmocka_unit_test_setup_teardown(test_rollover_ignored_keys_command_stops,
+						world_setup, world_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

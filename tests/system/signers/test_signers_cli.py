@@ -104,6 +104,9 @@ def test_config_file_and_environment(zonecut, db, tmp_path):
     (["add", "Bad", "server=192.0.2.1", "ns=a.example"], "signer name"),
     (["add", "k", "server=192.0.2.1"], "at least one ns"),
     (["zone-add", "x.example", "cds-digests=1"], "cds-digests"),
+    (["zone-add", "x.example", "max-zone-ttl=1x"], "max-zone-ttl"),
+    (["add", "k", "server=192.0.2.1", "ns=a.example", "keys-command=keys.sh"],
+     "not an absolute path"),
     (["join", "x.example"], "join takes ZONE SIGNER"),
     (["rollover", "x.example", "k", "zzz"], "not zsk, ksk or csk"),
     (["status", "a.example", "b.example"], "at most one ZONE"),
@@ -124,7 +127,8 @@ def test_process_refusals(zonecut, db):
                       (["join", "y.example", "knot"], "not run by the controller"),
                       (["leave", "x.example", "knot"], "last active signer"),
                       (["abort", "x.example"], "no process to abort"),
-                      (["rollover", "x.example", "knot", "zsk"], "not implemented yet")):
+                      (["rollover", "x.example", "knot", "zsk"], "has no keys-command"),
+                      (["rollover", "x.example", "nobody", "ksk"], "not configured")):
         p = run(zonecut, "--db", db, *args)
         assert p.returncode == 2 and why in p.stderr, (args, p.stderr)
 
