@@ -10,8 +10,9 @@
 # `zonecut scan --apply update`) names the new KSK before Knot signs with it, and
 # the old DS goes only after the DNSKEY TTL. A probe queries through a validating
 # Unbound and every signer directly all along: not one failure. Then: kill -9 at
-# several points of a rollover (each action of the keys-command runs once, each
-# UPDATE is sent once), a keys-command that does nothing (the process stops),
+# several points of a ZSK and of a KSK rollover (each action of the keys-command
+# runs once, each UPDATE is sent once), a keys-command that does nothing (the
+# process stops),
 # and the refusals up front.
 
 import collections
@@ -271,6 +272,74 @@ def test_kill_during_zsk_rollover(lab, zonecut, db):
     assert new != old and len(new) == 1
     for s in lab.signers.values():
         assert old[0] not in s.rd("DNSKEY") and new[0] in s.rd("DNSKEY")
+    assert_all_validate(lab)
+
+
+def kill_through(lab, zonecut, db, points):
+    """Kills one pass after the other at @points (each once, in order), with the
+    parent's agents in between; then drives the process to its end. Returns the
+    points killed at and the last status."""
+    killed, remaining = [], list(points)
+    t0 = time.monotonic()
+    while remaining and time.monotonic() - t0 < 120:
+        p = lab.zonecut(zonecut, "-v", "signers", "--db", db, "--retry", "1s",
+                        "--readback-timeout", "5s", "run", check=False,
+                        env={"ZONECUT_TEST_KILL_AT": "|".join(remaining)})
+        after = L.status(lab, zonecut, db)["process"]
+        assert after["status"] != "stopped", (after, p.stderr)
+        if p.returncode == -9:
+            point = p.stderr.split("killed at ")[1].split()[0]
+            killed.append(point)
+            remaining = remaining[remaining.index(point) + 1:]
+            continue
+        assert p.returncode in (0, 1), p.stderr
+        if after["status"] == "done":
+            break
+        lab.parent_agent(zonecut, db)
+        time.sleep(0.5)
+    st, _ = L.drive(lab, zonecut, db)
+    return killed, st
+
+
+KSK_POINTS = ["roll-ksk/publish/before-send/knot", "roll-ksk/cds/after-send/bind",
+              "roll-ksk/ds/waiting", "roll-ksk/ds-wait/waiting",
+              "roll-ksk/activate/after-send/knot", "roll-ksk/dnskey-wait/waiting",
+              "roll-ksk/cds-clean/before-send/bind", "roll-ksk/ds-clean/waiting",
+              "roll-ksk/done/finished"]
+
+
+def test_kill_during_ksk_rollover(lab, zonecut, db):
+    knot, bind = lab.signers["knot"], lab.signers["bind"]
+    old = keys(knot, 257, lab)
+    log0 = len(knot.keys_command_log())
+    k0, b0 = knot_updates(lab), bind_changes(lab)
+    p = roll(lab, zonecut, db, "ksk", env={"ZONECUT_TEST_KILL_AT": KSK_POINTS[0]})
+    assert p.returncode == -9, (p.returncode, p.stderr)
+    probe = L.Probe(lab)
+    probe.start()
+    try:
+        killed, st = kill_through(lab, zonecut, db, KSK_POINTS[1:])
+    finally:
+        probe.stop()
+    assert st["process"]["status"] == "done", st
+    assert [KSK_POINTS[0]] + killed == KSK_POINTS, killed
+    assert probe.failures == [], probe.failures[:10]
+    # killed before the publish command started: the next pass looked for a new
+    # KSK, saw none, and ran the command -- once
+    runs = knot.keys_command_log()[log0:]
+    assert [r[1] for r in runs] == ["publish", "activate"], runs
+    # BIND: the new KSK's CDS and CDNSKEY in, the old one's out, each once; Knot
+    # publishes the CDS of its own keys itself (double-ds): no UPDATE
+    assert knot_updates(lab) == k0
+    changes = bind_changes(lab) - b0
+    assert sorted(k[0] for k in changes) == ["adding", "adding", "deleting", "deleting"], \
+        changes
+    assert all(n == 1 for n in changes.values()), changes
+    new = keys(knot, 257, lab)
+    assert new != old and len(new) == 1
+    ds = lab.parent.ds()
+    assert ds == knot.rd("CDS") == bind.rd("CDS") and len(ds) == 2
+    assert str(tag_of(new[0])) in [d.split()[0] for d in ds]
     assert_all_validate(lab)
 
 
