@@ -527,6 +527,17 @@ def dns_query(addr, name, qtype, timeout=0.5):
     return flags & 0xF, bool(flags & 0x0400), struct.unpack("!H", r[6:8])[0]
 
 
+def _group_alive(pgid):
+    """Some process of the group (NSD's server and xfrd children) is still there."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
@@ -557,7 +568,12 @@ def up(directory, timeout=120, log=print):
     w = load(directory)
     if os.path.exists(os.path.join(directory, "run.json")):
         down(directory)
+    # NSD's own children may hold the port a moment after a stop
+    deadline = time.monotonic() + 15
     busy = [a for a in w["servers"] if not _port_free(a)]
+    while busy and time.monotonic() < deadline:
+        time.sleep(0.2)
+        busy = [a for a in busy if not _port_free(a)]
     if busy:
         raise WorkloadError("port 53 already in use on %s (another workload with the same "
                             "--base still running? workload.py down --dir ...)" % " ".join(busy))
@@ -620,7 +636,7 @@ def down(directory):
                     pass
         deadline = time.monotonic() + wait
         while live and time.monotonic() < deadline:
-            live = [p for p in live if _alive(p)]
+            live = [p for p in live if _alive(p) or _group_alive(p)]
             if live:
                 time.sleep(0.1)
         if not live:

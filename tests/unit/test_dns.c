@@ -268,6 +268,12 @@ static void test_name_at_or_below_table(void **state)
 		{ "badexample.com.", "example.com.", false },
 		{ "example.net.", "example.com.", false },
 		{ ".", "com.", false },
+		/* a label of the name that looks like the parent's wire form */
+		{ "a\\007example.com.", "example.com.", false },
+		{ "x.a\\007example.com.", "a\\007example.com.", true },
+		/* case folds letters only: '@' (0x40) is not '`' (0x60) */
+		{ "a@.com.", "a`.com.", false },
+		{ "example.com.", "example.co.", false },
 	};
 	(void)state;
 
@@ -277,6 +283,10 @@ static void test_name_at_or_below_table(void **state)
 		if (zc_name_is_at_or_below(n, p) != t[i].below) {
 			fail_msg("%s below %s: want %d", t[i].name, t[i].parent, t[i].below);
 		}
+		/* equal: both ways below, and zc_name_equal agrees with zc_name_cmp */
+		assert_int_equal(zc_name_equal(n, p), zc_name_cmp(n, p) == 0);
+		assert_int_equal(zc_name_equal(n, p),
+				 zc_name_is_at_or_below(n, p) && zc_name_is_at_or_below(p, n));
 		ldns_rdf_deep_free(n);
 		ldns_rdf_deep_free(p);
 	}

@@ -501,6 +501,85 @@ static void test_names_of_results_and_reasons(void **state)
 			    "bootstrap-no-out-of-child-ns");
 }
 
+/* The zone reader's fast path reads every line exactly as ldns does, or leaves it. */
+static void test_zone_line_fast_equals_ldns(void **state)
+{
+	static const struct {
+		const char *line;
+		bool fast;
+	} t[] = {
+		{ "c1.example. 3600 IN NS ns1.p1.test.", true },
+		{ "C1.Example. 86400 in ns NS1.P1.Test.", true },
+		{ "c1.example. 3600 IN DS 12345 13 2 "
+		  "0B01D44B11DB22866ECECEE535A2636FAB90AF926A69F8A3F333D25FA51D7A87",
+		  true },
+		{ "c1.example. 3600 IN DS 1 8 2 0b01d44b 11DB2286", true },
+		{ "c1.example.\t60\tIN\tDS\t65535 255 255 ff", true },
+		{ "ns1.c1.example. 3600 IN A 192.0.2.1", true },
+		{ "ns1.c1.example. 0 IN A 10.0.0.1", true },
+		{ "ns1.c1.example. 3600 IN AAAA 2001:db8::1", true },
+		{ ". 518400 IN NS a.root-servers.net.", true },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example. 1 IN NS x.",
+		  true },
+		/* left to ldns */
+		{ "ns1.c1.example. 3600 IN AAAA ::ffff:192.0.2.1", false },
+		{ "c1 3600 IN NS ns1", false },
+		{ "c1.example. IN NS ns1.", false },
+		{ "c1.example. 1h IN NS ns1.", false },
+		{ "c1.example. 3600 NS ns1.", false },
+		{ "c1.example. 3600 IN DS 1 ECDSAP256SHA256 2 00", false },
+		{ "c1.example. 3600 IN TXT \"x y\"", false },
+		{ "a\\.b.example. 3600 IN NS x.", false },
+		{ "@ 3600 IN NS x.", false },
+		{ "c1.example. 3600 IN SOA a. b. 1 2 3 4 5", false },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example. 1 IN NS x.",
+		  false },
+		{ "c1..example. 3600 IN NS x.", false },
+		{ "c1.example. 3600 IN A 300.1.1.1", false },
+		{ "c1.example. 3600 IN DS 1 13 2 abc", false },
+		{ "c1.example. 3600 IN NS ns1.example. extra", false },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ldns_rdf *prev_fast = NULL, *prev_ref = NULL;
+		ldns_rr *fast = NULL, *ref = NULL;
+		int r = scan_zone_line_fast(t[i].line, &prev_fast, &fast);
+		ldns_status st;
+
+		if (r != (t[i].fast ? 1 : 0)) {
+			fail_msg("'%s': fast path gave %d", t[i].line, r);
+		}
+		if (r != 1) {
+			assert_null(prev_fast);
+			continue;
+		}
+		st = ldns_rr_new_frm_str(&ref, t[i].line, 3600, NULL, &prev_ref);
+		assert_int_equal(st, LDNS_STATUS_OK);
+		assert_int_equal(ldns_rr_get_type(fast), ldns_rr_get_type(ref));
+		assert_int_equal(ldns_rr_get_class(fast), ldns_rr_get_class(ref));
+		assert_int_equal(ldns_rr_ttl(fast), ldns_rr_ttl(ref));
+		/* the owner octet for octet (case kept), and prev as ldns leaves it */
+		assert_int_equal(ldns_rdf_compare(ldns_rr_owner(fast), ldns_rr_owner(ref)), 0);
+		assert_memory_equal(ldns_rdf_data(ldns_rr_owner(fast)),
+				    ldns_rdf_data(ldns_rr_owner(ref)),
+				    ldns_rdf_size(ldns_rr_owner(ref)));
+		assert_int_equal(ldns_rdf_compare(prev_fast, prev_ref), 0);
+		assert_int_equal(ldns_rr_rd_count(fast), ldns_rr_rd_count(ref));
+		for (size_t f = 0; f < ldns_rr_rd_count(ref); f++) {
+			const ldns_rdf *a = ldns_rr_rdf(fast, f), *b = ldns_rr_rdf(ref, f);
+
+			assert_int_equal(ldns_rdf_get_type(a), ldns_rdf_get_type(b));
+			assert_int_equal(ldns_rdf_size(a), ldns_rdf_size(b));
+			assert_memory_equal(ldns_rdf_data(a), ldns_rdf_data(b), ldns_rdf_size(b));
+		}
+		ldns_rr_free(fast);
+		ldns_rr_free(ref);
+		ldns_rdf_deep_free(prev_fast);
+		ldns_rdf_deep_free(prev_ref);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_zone_source_streams_delegations),
 		cmocka_unit_test(test_zone_source_only_child),
 		cmocka_unit_test(test_zone_source_errors),
+		cmocka_unit_test(test_zone_line_fast_equals_ldns),
 		cmocka_unit_test(test_list_source),
 		cmocka_unit_test(test_names_of_results_and_reasons),
 	};

@@ -160,16 +160,42 @@ int zc_name_to_str(const ldns_rdf *name, char *buf, size_t len)
 	return 0;
 }
 
+/* Octets of two names in wire form, ASCII case folded (length octets are <= 63). */
+static bool wire_equal_nocase(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t x = a[i], y = b[i];
+
+		if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z')) {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool zc_name_is_at_or_below(const ldns_rdf *name, const ldns_rdf *parent)
 {
+	const uint8_t *n, *p;
+	size_t nlen, plen, off = 0;
+
 	if (!dns_name_abs_ok(name) || !dns_name_abs_ok(parent)) {
 		return false;
 	}
-	/* ldns_dname_compare() and ldns_dname_is_subdomain() fold case. */
-	if (ldns_dname_compare(name, parent) == 0) {
-		return true;
+	n = ldns_rdf_data(name);
+	p = ldns_rdf_data(parent);
+	nlen = ldns_rdf_size(name);
+	plen = ldns_rdf_size(parent);
+	/* the label boundary where as many octets are left as @parent has */
+	while (nlen - off > plen) {
+		off += 1u + n[off];
 	}
-	return ldns_dname_is_subdomain(name, parent);
+	return nlen - off == plen && wire_equal_nocase(n + off, p, plen);
+}
+
+bool zc_name_equal(const ldns_rdf *a, const ldns_rdf *b)
+{
+	return dns_name_abs_ok(a) && dns_name_abs_ok(b) && ldns_rdf_size(a) == ldns_rdf_size(b) &&
+	       wire_equal_nocase(ldns_rdf_data(a), ldns_rdf_data(b), ldns_rdf_size(a));
 }
 
 int zc_name_cmp(const ldns_rdf *a, const ldns_rdf *b)

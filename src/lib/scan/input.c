@@ -16,9 +16,11 @@
  */
 #include <errno.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -58,6 +60,8 @@ struct zone_source {
 	ldns_rdf *prev;
 	uint32_t default_ttl;
 	int line;
+	char *lbuf;             /* the logical line being read (ldns grows it) */
+	size_t lcap;
 	struct zc_delegation *cur; /* the group being read */
 	bool eof;
 	uint64_t seq;
@@ -143,7 +147,7 @@ static void lower_rdf(ldns_rdf *name)
 static struct glue *glue_find(struct glue **tab, const ldns_rdf *name, uint32_t h)
 {
 	for (struct glue *g = tab[h % GLUE_BUCKETS]; g; g = g->next) {
-		if (g->hash == h && ldns_dname_compare(g->name, name) == 0) {
+		if (g->hash == h && zc_name_equal(g->name, name)) {
 			return g;
 		}
 	}
@@ -230,7 +234,7 @@ static int deleg_add_ns(struct zc_delegation *d, const ldns_rdf *name)
 	ldns_rdf *copy;
 
 	for (unsigned i = 0; i < d->n_ns; i++) {
-		if (ldns_dname_compare(d->ns[i].name, name) == 0) {
+		if (zc_name_equal(d->ns[i].name, name)) {
 			return 0;
 		}
 	}
@@ -273,9 +277,301 @@ static struct zc_delegation *deleg_new(const ldns_rdf *child)
 
 /* --- zone source ------------------------------------------------------- */
 
+/* --- reading records ---------------------------------------------------- */
+
+#define FAST_MAX_TOKENS 16
+
+/* @len octets of presentation-form name without escapes -> uncompressed wire form. */
+static bool fast_name(const char *s, size_t len, uint8_t *wire, size_t *ret_len)
+{
+	size_t out = 0, label = 0;
+
+	if (len == 1 && s[0] == '.') {
+		wire[0] = 0;
+		*ret_len = 1;
+		return true;
+	}
+	if (len < 2 || s[len - 1] != '.') {
+		return false; /* relative, or empty: ldns decides */
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (label == 0 || label > 63) {
+				return false;
+			}
+			wire[out - label - 1] = (uint8_t)label;
+			label = 0;
+			continue;
+		}
+		if (label == 0) {
+			if (out + 1 > 254) {
+				return false;
+			}
+			out++; /* room for the length octet */
+		}
+		if (out + 1 > 254) {
+			return false;
+		}
+		wire[out++] = (uint8_t)s[i];
+		label++;
+	}
+	wire[out++] = 0;
+	*ret_len = out;
+	return true;
+}
+
+static bool fast_u32(const char *s, uint32_t max, uint32_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!*s || strlen(s) > 10) {
+		return false;
+	}
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9') {
+			return false;
+		}
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v > max) {
+		return false;
+	}
+	*ret = (uint32_t)v;
+	return true;
+}
+
+static int fast_hexval(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static bool fast_push(ldns_rr *rr, ldns_rdf_type type, size_t len, const void *data)
+{
+	ldns_rdf *rdf = ldns_rdf_new_frm_data(type, len, data);
+
+	if (!rdf) {
+		return false;
+	}
+	if (!ldns_rr_push_rdf(rr, rdf)) {
+		ldns_rdf_deep_free(rdf);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The rdata of the types a parent zone is made of, read as ldns reads them (the
+ * same rdf types and octets; the unit tests compare the two). Returns false for
+ * anything else, which ldns then reads.
+ */
+static bool fast_rdata(ldns_rr *rr, ldns_rr_type type, char **tok, size_t n, bool *ret_nomem)
+{
+	uint8_t buf[255];
+	size_t len;
+
+	*ret_nomem = false;
+	switch (type) {
+	case LDNS_RR_TYPE_A:
+		if (n != 1 || inet_pton(AF_INET, tok[0], buf) != 1) {
+			return false;
+		}
+		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_A, 4, buf);
+		return !*ret_nomem;
+	case LDNS_RR_TYPE_AAAA:
+		if (n != 1 || strchr(tok[0], '.') || inet_pton(AF_INET6, tok[0], buf) != 1) {
+			return false; /* (an IPv4 tail: rare, ldns reads it) */
+		}
+		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_AAAA, 16, buf);
+		return !*ret_nomem;
+	case LDNS_RR_TYPE_NS:
+		if (n != 1 || !fast_name(tok[0], strlen(tok[0]), buf, &len)) {
+			return false;
+		}
+		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_DNAME, len, buf);
+		return !*ret_nomem;
+	case LDNS_RR_TYPE_DS: {
+		uint32_t tag, alg, dt;
+		uint8_t tag16[2], a8, d8;
+		uint8_t digest[128];
+		size_t dlen = 0;
+		int hi = -1;
+
+		if (n < 4 || !fast_u32(tok[0], 65535, &tag) || !fast_u32(tok[1], 255, &alg) ||
+		    !fast_u32(tok[2], 255, &dt)) {
+			return false;
+		}
+		for (size_t t = 3; t < n; t++) {
+			for (const char *c = tok[t]; *c; c++) {
+				int v = fast_hexval(*c);
+
+				if (v < 0 || (hi < 0 && dlen == sizeof(digest))) {
+					return false;
+				}
+				if (hi < 0) {
+					hi = v;
+				} else {
+					digest[dlen++] = (uint8_t)(hi << 4 | v);
+					hi = -1;
+				}
+			}
+		}
+		if (hi >= 0 || dlen == 0) {
+			return false;
+		}
+		tag16[0] = (uint8_t)(tag >> 8);
+		tag16[1] = (uint8_t)tag;
+		a8 = (uint8_t)alg;
+		d8 = (uint8_t)dt;
+		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_INT16, 2, tag16) ||
+			     !fast_push(rr, LDNS_RDF_TYPE_ALG, 1, &a8) ||
+			     !fast_push(rr, LDNS_RDF_TYPE_INT8, 1, &d8) ||
+			     !fast_push(rr, LDNS_RDF_TYPE_HEX, dlen, digest);
+		return !*ret_nomem;
+	}
+	default:
+		return false;
+	}
+}
+
+int scan_zone_line_fast(const char *line, ldns_rdf **prev, ldns_rr **ret_rr)
+{
+	char copy[1024];
+	char *tok[FAST_MAX_TOKENS];
+	size_t n = 0, len = strlen(line);
+	uint8_t owner[255];
+	size_t owner_len;
+	uint32_t ttl;
+	ldns_rr_type type;
+	ldns_rr *rr;
+	ldns_rdf *name;
+	bool nomem;
+
+	/* escapes and quotes are ldns's; so is an omitted owner (leading blank) */
+	if (len == 0 || len >= sizeof(copy) || line[0] == ' ' || line[0] == '\t' ||
+	    strpbrk(line, "\\\"();")) {
+		return 0;
+	}
+	memcpy(copy, line, len + 1);
+	for (char *save = NULL, *t = strtok_r(copy, " \t", &save); t;
+	     t = strtok_r(NULL, " \t", &save)) {
+		if (n == FAST_MAX_TOKENS) {
+			return 0;
+		}
+		tok[n++] = t;
+	}
+	if (n < 5 || !fast_name(tok[0], strlen(tok[0]), owner, &owner_len) ||
+	    !fast_u32(tok[1], 0x7fffffff, &ttl) || strcasecmp(tok[2], "IN") != 0) {
+		return 0;
+	}
+	if (strcasecmp(tok[3], "NS") == 0) {
+		type = LDNS_RR_TYPE_NS;
+	} else if (strcasecmp(tok[3], "DS") == 0) {
+		type = LDNS_RR_TYPE_DS;
+	} else if (strcasecmp(tok[3], "A") == 0) {
+		type = LDNS_RR_TYPE_A;
+	} else if (strcasecmp(tok[3], "AAAA") == 0) {
+		type = LDNS_RR_TYPE_AAAA;
+	} else {
+		return 0;
+	}
+	rr = ldns_rr_new();
+	name = ldns_dname_new_frm_data(owner_len, owner);
+	if (!rr || !name) {
+		ldns_rr_free(rr);
+		ldns_rdf_deep_free(name);
+		return -ENOMEM;
+	}
+	ldns_rr_set_owner(rr, name);
+	ldns_rr_set_ttl(rr, ttl);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_type(rr, type);
+	if (!fast_rdata(rr, type, tok + 4, n - 4, &nomem)) {
+		ldns_rr_free(rr);
+		return nomem ? -ENOMEM : 0;
+	}
+	if (prev) {
+		ldns_rdf *p = ldns_rdf_clone(name);
+
+		if (!p) {
+			ldns_rr_free(rr);
+			return -ENOMEM;
+		}
+		ldns_rdf_deep_free(*prev);
+		*prev = p;
+	}
+	*ret_rr = rr;
+	return 1;
+}
+
+/*
+ * Leading and trailing white space off, in place, as ldns does before it reads a
+ * line: an escaped blank ("\\ ") stays, and so do the first two characters.
+ */
+static char *strip_ws(char *s)
+{
+	char *e;
+
+	while (*s && isspace((unsigned char)*s)) {
+		s++;
+	}
+	e = s + strlen(s);
+	while (e > s + 2 && isspace((unsigned char)e[-1]) && e[-2] != '\\') {
+		e--;
+	}
+	*e = '\0';
+	return s;
+}
+
+/*
+ * One logical line (parentheses joined, comments dropped: ldns's own reader), then
+ * the directives as ldns_rr_new_frm_fp_l() treats them, then the record: the
+ * common shapes here, the rest by ldns.
+ */
+static ldns_status zone_read_one(struct zone_source *zs, ldns_rr **ret_rr)
+{
+	const char *endptr;
+	ldns_status st;
+	int r;
+
+	st = ldns_fget_token_l_st(zs->f, &zs->lbuf, &zs->lcap, false, LDNS_PARSE_SKIP_SPACE,
+				  &zs->line);
+	if (st != LDNS_STATUS_OK) {
+		return st;
+	}
+	if (strncmp(zs->lbuf, "$ORIGIN", 7) == 0 && isspace((unsigned char)zs->lbuf[7])) {
+		ldns_rdf *o = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_DNAME, strip_ws(zs->lbuf + 8));
+
+		if (!o) {
+			return LDNS_STATUS_SYNTAX_DNAME_ERR;
+		}
+		ldns_rdf_deep_free(zs->origin);
+		zs->origin = o;
+		return LDNS_STATUS_SYNTAX_ORIGIN;
+	}
+	if (strncmp(zs->lbuf, "$TTL", 4) == 0 && isspace((unsigned char)zs->lbuf[4])) {
+		zs->default_ttl = ldns_str2period(strip_ws(zs->lbuf + 5), &endptr);
+		return LDNS_STATUS_SYNTAX_TTL;
+	}
+	if (strncmp(zs->lbuf, "$INCLUDE", 8) == 0) {
+		return LDNS_STATUS_SYNTAX_INCLUDE;
+	}
+	if (!*strip_ws(zs->lbuf)) {
+		return LDNS_STATUS_SYNTAX_EMPTY;
+	}
+	r = scan_zone_line_fast(zs->lbuf, &zs->prev, ret_rr);
+	if (r != 0) {
+		return r > 0 ? LDNS_STATUS_OK : LDNS_STATUS_MEM_ERR;
+	}
+	return ldns_rr_new_frm_str(ret_rr, zs->lbuf, zs->default_ttl, zs->origin, &zs->prev);
+}
+
 /*
  * Reads the next record. Returns 1 with *ret_rr, 0 at the end, ZC_EMALF on a
- * syntax error (message in zs->err).
+ * syntax error (message in zs->err), -ENOMEM.
  */
 static int zone_read(struct zone_source *zs, ldns_rr **ret_rr)
 {
@@ -286,8 +582,7 @@ static int zone_read(struct zone_source *zs, ldns_rr **ret_rr)
 		if (feof(zs->f)) {
 			return 0;
 		}
-		st = ldns_rr_new_frm_fp_l(&rr, zs->f, &zs->default_ttl, &zs->origin, &zs->prev,
-					  &zs->line);
+		st = zone_read_one(zs, &rr);
 		switch (st) {
 		case LDNS_STATUS_OK:
 			*ret_rr = rr;
@@ -296,6 +591,8 @@ static int zone_read(struct zone_source *zs, ldns_rr **ret_rr)
 		case LDNS_STATUS_SYNTAX_TTL:
 		case LDNS_STATUS_SYNTAX_ORIGIN:
 			continue;
+		case LDNS_STATUS_MEM_ERR:
+			return -ENOMEM;
 		default:
 			if (feof(zs->f) && st == LDNS_STATUS_SYNTAX_ERR) {
 				return 0;
@@ -367,15 +664,15 @@ static int zone_pass1(struct zone_source *zs)
 			goto out;
 		}
 		if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
-		    ldns_dname_compare(owner, zs->apex) != 0) {
+		    !zc_name_equal(owner, zs->apex)) {
 			r = glue_add(zs->glue, rr);
 			if (r < 0) {
 				goto out;
 			}
 		}
 		if ((t == LDNS_RR_TYPE_NS || t == LDNS_RR_TYPE_DS) &&
-		    ldns_dname_compare(owner, zs->apex) != 0 &&
-		    (!group || ldns_dname_compare(owner, group) != 0)) {
+		    !zc_name_equal(owner, zs->apex) &&
+		    (!group || !zc_name_equal(owner, group))) {
 			r = hashset_add(&seen, hash64(owner));
 			if (r < 0) {
 				goto out;
@@ -445,7 +742,7 @@ static struct zc_delegation *group_take(struct zone_source *zs)
 	struct zc_delegation *d = zs->cur;
 
 	zs->cur = NULL;
-	if (d && (d->n_ns == 0 || (zs->only && ldns_dname_compare(d->child, zs->only) != 0))) {
+	if (d && (d->n_ns == 0 || (zs->only && !zc_name_equal(d->child, zs->only)))) {
 		zc_delegation_free(d);
 		d = NULL;
 	}
@@ -464,12 +761,12 @@ static int group_add(struct zone_source *zs, ldns_rr *rr, struct zc_delegation *
 	int r = 0;
 
 	*ret_done = NULL;
-	if (ldns_dname_compare(owner, zs->apex) == 0 ||
+	if (zc_name_equal(owner, zs->apex) ||
 	    (t != LDNS_RR_TYPE_NS && t != LDNS_RR_TYPE_DS)) {
 		ldns_rr_free(rr);
 		return 0;
 	}
-	if (zs->cur && ldns_dname_compare(owner, zs->cur->child) != 0) {
+	if (zs->cur && !zc_name_equal(owner, zs->cur->child)) {
 		if (zs->cur->n_ns && zc_name_is_at_or_below(owner, zs->cur->child)) {
 			ldns_rr_free(rr); /* occluded by the current delegation */
 			return 0;
@@ -716,6 +1013,7 @@ static void zone_free(struct zc_scan_source *src)
 	ldns_rdf_deep_free(zs->prev);
 	spool_abandon(zs);
 	zc_delegation_free(zs->cur);
+	free(zs->lbuf);
 	free(zs->path);
 	free(zs);
 }
@@ -785,6 +1083,8 @@ int zc_zone_source_new(const char *path, const char *only_child, struct zc_scan_
 	if (r < 0) {
 		goto fail;
 	}
+	/* one reader: no stdio locking per character (ldns reads with getc) */
+	(void)__fsetlocking(zs->f, FSETLOCKING_BYCALLER);
 	zone_rewind(zs);
 	zs->spool = spool_open();
 	r = zone_pass1(zs);
@@ -895,7 +1195,7 @@ static int list_next(struct zc_scan_source *src, struct zc_delegation **ret)
 				 ls->path, ls->line, tok);
 			return ZC_EMALF;
 		}
-		if (ls->only && ldns_dname_compare(child, ls->only) != 0) {
+		if (ls->only && !zc_name_equal(child, ls->only)) {
 			ldns_rdf_deep_free(child);
 			continue;
 		}

@@ -98,6 +98,15 @@ void scan_authenticate(const struct scan_input *in, struct scan_outcome *out);
 void scan_decide(const struct scan_input *in, struct scan_outcome *out);
 
 void scan_answer_release(struct scan_answer *a);
+
+/*
+ * scan_zone_line_fast() - one zone file line in the shape parent zones are made
+ * of ("OWNER. TTL IN NS|DS|A|AAAA RDATA": absolute owner, TTL in seconds, no
+ * escapes, quotes, parentheses or comments) into *ret_rr exactly as
+ * ldns_rr_new_frm_str() reads it, *prev updated as ldns does. Returns 1, 0 (not
+ * that shape: leave it to ldns) or -ENOMEM.
+ */
+int scan_zone_line_fast(const char *line, ldns_rdf **prev, ldns_rr **ret_rr);
 void scan_signal_release(struct scan_signal *s);
 
 #endif
