@@ -78,6 +78,12 @@ void cmd_log_stderr(void *ud, int level, const char *msg);
  * Adds nothing: callers put "schema" first themselves.
  */
 int out_json_line(json_t *obj);
+/*
+ * out_json_text() - @obj as one line of compact JSON (keys in insertion order),
+ * without jansson's dump machinery: a scan writes one per delegation. Caller
+ * frees; NULL on ENOMEM.
+ */
+char *out_json_text(const json_t *obj);
 /* RFC 8427-style JSON of a DNS message. Returns a new object or NULL on ENOMEM. */
 json_t *out_pkt_json(const ldns_pkt *pkt);
 /* kdig-like text of a DNS message to @out. */

@@ -523,7 +523,7 @@ static void on_decision(const struct zc_scan_decision *d, void *ud)
 	if (a->json || (a->apply == APPLY_JSON && change)) {
 		o = decision_json(d);
 		if (o && !(a->apply == APPLY_UPDATE && change)) {
-			line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			line = out_json_text(o);
 		}
 	}
 	pthread_mutex_lock(&run->lock);

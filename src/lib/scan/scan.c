@@ -517,6 +517,16 @@ static void job_start_signals(struct job *j)
 
 /* --- evidence ---------------------------------------------------------- */
 
+/*
+ * Evidence is made for every delegation, so it is made cheaply: strings we wrote
+ * ourselves (names and rdata in escaped presentation form, addresses, fixed
+ * words) are ASCII and skip jansson's UTF-8 check, and nothing is formatted twice.
+ */
+static json_t *str_json(const char *s)
+{
+	return json_string_nocheck(s);
+}
+
 static json_t *rrs_json(const ldns_rr_list *l, ldns_rr_type type)
 {
 	json_t *a = json_array();
@@ -529,39 +539,55 @@ static json_t *rrs_json(const ldns_rr_list *l, ldns_rr_type type)
 			snprintf(buf, sizeof(buf), "%u %u tag=%u",
 				 ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), zc_rr_algorithm(rr),
 				 zc_key_tag(rr));
-			json_array_append_new(a, json_string(buf));
+			json_array_append_new(a, str_json(buf));
 			continue;
 		}
 		if (type == LDNS_RR_TYPE_CDS && zc_ds_to_str(rr, buf, sizeof(buf)) == 0) {
-			json_array_append_new(a, json_string(buf));
+			json_array_append_new(a, str_json(buf));
 			continue;
 		}
 		{
 			char *s = zc_rr_rdata_to_str(rr);
 
-			json_array_append_new(a, json_string(s ? s : ""));
+			json_array_append_new(a, str_json(s ? s : ""));
 			free(s);
 		}
 	}
 	return a;
 }
 
+/* RFC 1035 §4.1.1, RFC 2136 §2.2 rcodes by name (the header's four bits). */
+static const char *rcode_name(int rcode)
+{
+	static const char *const names[16] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMPL", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11",
+		"RCODE12", "RCODE13", "RCODE14", "RCODE15",
+	};
+
+	return rcode >= 0 && rcode < 16 ? names[rcode] : "?";
+}
+
 static json_t *status_json(int status, int rcode, bool aa)
 {
-	char *rc;
-	json_t *o;
+	json_t *o = json_object();
 
-	if (status != 0) {
-		return json_pack("{s:s}", "status", zc_strerror(status));
+	if (!o) {
+		return NULL;
 	}
-	rc = ldns_pkt_rcode2str((ldns_pkt_rcode)rcode);
-	o = json_pack("{s:s,s:s,s:b}", "status", "ok", "rcode", rc ? rc : "?", "aa", aa);
-	free(rc);
+	if (status != 0) {
+		json_object_set_new_nocheck(o, "status", str_json(zc_strerror(status)));
+		return o;
+	}
+	json_object_set_new_nocheck(o, "status", str_json("ok"));
+	json_object_set_new_nocheck(o, "rcode", str_json(rcode_name(rcode)));
+	json_object_set_new_nocheck(o, "aa", json_boolean(aa));
 	return o;
 }
 
 static json_t *job_evidence(const struct job *j, unsigned n_answers)
 {
+	static const char *const type_names[SQ_COUNT] = { "CDS", "CDNSKEY", "DNSKEY" };
 	json_t *ev = json_object(), *servers = json_array(), *signals = NULL;
 
 	if (!ev || !servers) {
@@ -572,43 +598,46 @@ static json_t *job_evidence(const struct job *j, unsigned n_answers)
 	for (unsigned i = 0; i < n_answers; i++) {
 		const struct scan_answer *a = &j->answers[i];
 		char ns[ZC_DNS_MAX_NAME_TEXT] = "", addr[128] = "";
-		json_t *o;
+		json_t *o = json_object();
 
 		(void)zc_name_to_str(j->d->ns[a->ns_index].name, ns, sizeof(ns));
 		(void)zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr));
-		o = json_pack("{s:s,s:s}", "ns", ns, "address", addr);
+		if (o) {
+			json_object_set_new_nocheck(o, "ns", str_json(ns));
+			json_object_set_new_nocheck(o, "address", str_json(addr));
+		}
 		if (o && a->failures) {
-			json_object_set_new(o, "failed_runs", json_integer(a->failures));
-			json_object_set_new(o, "left_out", json_boolean(a->left_out));
+			json_object_set_new_nocheck(o, "failed_runs", json_integer(a->failures));
+			json_object_set_new_nocheck(o, "left_out", json_boolean(a->left_out));
 		}
 		if (o && j->out.authenticated && i < ZC_ARRAY_SIZE(j->out.answer_security)) {
 			/* secure: validated through the DS set; insecure: unsecured delegation */
-			json_object_set_new(o, "security",
-					    json_string(zc_security_str(j->out.answer_security[i])));
+			json_object_set_new_nocheck(
+				o, "security", str_json(zc_security_str(j->out.answer_security[i])));
 		}
 		for (int t = 0; o && t < SQ_COUNT; t++) {
 			json_t *q;
-			char *tn;
 
 			if (!a->asked[t]) {
 				continue;
 			}
 			q = status_json(a->status[t], a->rcode[t], a->aa[t]);
 			if (q && a->status[t] == 0) {
-				json_object_set_new(q, "transport", json_string(a->tcp[t] ? "tcp" : "udp"));
-				json_object_set_new(q, "records", rrs_json(a->rrset[t], apex_types[t]));
-				json_object_set_new(q, "rrsigs",
-						    json_integer((json_int_t)(a->rrsig[t] ?
-						    ldns_rr_list_rr_count(a->rrsig[t]) : 0)));
+				json_object_set_new_nocheck(q, "transport",
+							    str_json(a->tcp[t] ? "tcp" : "udp"));
+				json_object_set_new_nocheck(q, "records",
+							    rrs_json(a->rrset[t], apex_types[t]));
+				json_object_set_new_nocheck(
+					q, "rrsigs",
+					json_integer((json_int_t)(a->rrsig[t] ?
+						     ldns_rr_list_rr_count(a->rrsig[t]) : 0)));
 			}
-			tn = ldns_rr_type2str(apex_types[t]);
-			json_object_set_new(o, tn ? tn : "?", q);
-			free(tn);
+			json_object_set_new_nocheck(o, type_names[t], q);
 		}
 		json_array_append_new(servers, o);
 	}
-	json_object_set_new(ev, "servers", servers);
-	json_object_set_new(ev, "ds_source", json_string(j->d->ds_from_dns ? "dns" : "zone"));
+	json_object_set_new_nocheck(ev, "servers", servers);
+	json_object_set_new_nocheck(ev, "ds_source", str_json(j->d->ds_from_dns ? "dns" : "zone"));
 	if (j->n_signals) {
 		signals = json_array();
 		for (unsigned i = 0; signals && i < j->n_signals; i++) {
