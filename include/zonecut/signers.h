@@ -56,7 +56,7 @@ struct zc_signer_ns {
  *        [tsig=[ALG:]KEYNAME:SECRET | tsig-file=PATH]      (rfc2136)
  *        [api-key=TOKEN] [api-server-id=ID]                (pdns-api)
  *        ns=NSNAME[=ADDR[@PORT][,ADDR[@PORT]...]] ...      (at least one)
- *        [keys-command=PATH]
+ *        [keys-command=PATH|manual]
  * server is the primary that takes UPDATEs (port 53 by default), or the API
  * endpoint (port 8081 by default). The ns names are what the signer contributes
  * to the zone's NS set; their addresses are the authoritative servers every
@@ -64,7 +64,8 @@ struct zc_signer_ns {
  * keys-command is the program (absolute path, run without a shell) through which
  * the controller makes the signer roll its own keys, as
  *   PATH ZONE publish|activate|remove zsk|ksk|csk [KEYTAG...]
- * (doc/signers.md); without it the signer's rollovers cannot be run.
+ * (doc/signers.md), or "manual": the operator does each of these at the provider
+ * when status says so. Without it the signer's rollovers cannot be run.
  */
 struct zc_signer {
 	char *name;

@@ -115,6 +115,16 @@ static void test_signer_parse_canonical_roundtrip(void **state)
 					 &s, err, sizeof(err)),
 			 0);
 	assert_string_equal(s->keys_command, "/usr/local/bin/knot-keys");
+	{
+		struct zc_signer *m = NULL;
+
+		assert_int_equal(zc_signer_parse("m server=192.0.2.1 ns=a.example "
+						 "keys-command=manual",
+						 &m, err, sizeof(err)),
+				 0);
+		assert_string_equal(m->keys_command, "manual");
+		zc_signer_free(m);
+	}
 	assert_string_equal(s->name, "knot");
 	assert_int_equal(s->driver, ZC_SIGNER_RFC2136);
 	assert_string_equal(s->server, "192.0.2.1@53");

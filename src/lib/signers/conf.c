@@ -284,9 +284,11 @@ static int signer_kv(struct zc_signer *s, const char *key, const char *value, bo
 		return parse_ns(s, value, err, errlen);
 	}
 	if (strcmp(key, "keys-command") == 0) {
-		/* run with execv(): no PATH search, so the program is named by its full path */
-		if (value[0] != '/') {
-			seterr(err, errlen, "%s: keys-command '%s' is not an absolute path", who,
+		/* run without a PATH search: the program is named by its full path; or
+		 * "manual": the operator acts at the provider, the controller waits */
+		if (value[0] != '/' && strcmp(value, SGN_KEYS_MANUAL) != 0) {
+			seterr(err, errlen,
+			       "%s: keys-command '%s' is not an absolute path (or \"manual\")", who,
 			       value);
 			return ZC_ECONFIG;
 		}

@@ -1723,7 +1723,27 @@ static int keys_action(struct run *r, struct roll_ctx *x)
 		return e == -ENOMEM ? e : retry(r, name, "%s", what);
 	}
 	if (e == 1 && !again) {
-		return event(r, name, "verified", "signer '%s' serves %s already", name, what);
+		return event(r, name, "verified", "signer '%s' serves %s", name, what);
+	}
+	if (e == 0 && strcmp(r->cfg[x->i]->keys_command, SGN_KEYS_MANUAL) == 0) {
+		/* the operator acts at the provider; the controller looks every retry_s */
+		char old[128], new[128];
+
+		tags_str(x->old, old, sizeof(old));
+		tags_str(x->new, new, sizeof(new));
+		return wait_until(r, now_s(r) + r->c->o.retry_s,
+				  "the operator to make signer %s %s%s%s%s%s (keys-command=manual): "
+				  "it does not serve %s yet",
+				  name,
+				  strcmp(x->action, "publish") == 0    ? "publish a new "
+				  : strcmp(x->action, "activate") == 0 ? "sign with the new "
+								       : "remove the old ",
+				  roll_role(r), strcmp(x->action, "activate") == 0 ? " " : "",
+				  strcmp(x->action, "activate") == 0 ? new : "",
+				  strcmp(x->action, "publish") == 0 ? ", not signing with it yet"
+				  : strcmp(x->action, "activate") == 0 ? " instead of the old one"
+								       : "",
+				  what);
 	}
 	if (e == 0) {
 		e = roll_command(r, x, again);
@@ -1855,6 +1875,22 @@ static int st_roll_publish(struct run *r)
 	}
 	if (e == 0) {
 		e = keys_action(r, &x);
+	}
+	for (size_t k = 0; e == 0 && r->proc->kind != ZC_PROC_ROLL_KSK &&
+			   k < ldns_rr_list_rr_count(x.new);
+	     k++) {
+		/* signing with it before the others publish it: say so, and push it at once */
+		if (sgn_signed_by(&r->view[x.i], ldns_rr_list_rr(x.new, k), false) > 0) {
+			zc_log(r->c->ctx, ZC_LOG_WARNING,
+			       "zone '%s', signer '%s' signs with its new %s before the other "
+			       "signers publish it",
+			       r->row.zone, r->row.proc_signer, roll_role(r));
+			e = event(r, r->row.proc_signer, "warning",
+				  "signer '%s' signs with its new %s already: until the other "
+				  "signers publish it, data from '%s' fails to validate against "
+				  "their DNSKEY sets (publish must not activate)",
+				  r->row.proc_signer, roll_role(r), r->row.proc_signer);
+		}
 	}
 	if (e == 0) {
 		e = roll_set_keys(r, "new", x.new);

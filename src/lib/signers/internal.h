@@ -21,6 +21,8 @@
 #define SGN_DEFAULT_TIMEOUT_MS 5000
 #define SGN_DEFAULT_READBACK_MS 30000
 #define SGN_DEFAULT_RETRY_S 10
+/* keys-command=manual: no program; the operator acts and the controller waits */
+#define SGN_KEYS_MANUAL "manual"
 
 /*
  * Transport and clock. The default (io.c) talks to real servers; unit tests

@@ -12,12 +12,14 @@
 # Unbound and every signer directly all along: not one failure. Then: kill -9 at
 # several points of a ZSK and of a KSK rollover (each action of the keys-command
 # runs once, each UPDATE is sent once), a keys-command that does nothing (the
-# process stops),
+# process stops), keys-command=manual (the operator acts when told),
 # and the refusals up front.
 
 import collections
 import os
 import re
+import subprocess
+import sys
 import time
 
 import dns.dnssec
@@ -340,6 +342,59 @@ def test_kill_during_ksk_rollover(lab, zonecut, db):
     ds = lab.parent.ds()
     assert ds == knot.rd("CDS") == bind.rd("CDS") and len(ds) == 2
     assert str(tag_of(new[0])) in [d.split()[0] for d in ds]
+    assert_all_validate(lab)
+
+
+def test_manual_zsk_rollover(lab, zonecut, db):
+    """keys-command=manual: the operator acts at the provider when status says
+    what the controller waits for (here: knot_keys.py run by hand)."""
+    knot = lab.signers["knot"]
+    old = keys(knot, 256, lab)
+    good = knot.keys_command
+    knot.keys_command = "manual"
+    lab.zonecut(zonecut, "signers", "--db", db, "add", "--replace", *knot.spec().split())
+    log0 = len(knot.keys_command_log())
+    asked = []
+
+    def operator(p, st):
+        pr = st["process"]
+        w = pr["waiting_for"] or ""
+        if not w.startswith("the operator to make signer knot "):
+            return
+        old_t = [str(tag_of(k)) for k in pr["roll"]["old"]]
+        new_t = [str(tag_of(k)) for k in pr["roll"]["new"]]
+        action = ("publish" if "publish a new zsk" in w else
+                  "activate" if "sign with the new zsk" in w else
+                  "remove" if "remove the old zsk" in w else None)
+        assert action, w
+        if (pr["step"], action) in asked:
+            return  # done already; the controller looks again after --retry
+        asked.append((pr["step"], action))
+        tags = (new_t + old_t) if action == "activate" else old_t
+        r = subprocess.run([sys.executable, os.path.join(L.HERE, "knot_keys.py"), knot.dir,
+                            L.CHILD, action, "zsk"] + tags, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+    probe = L.Probe(lab)
+    probe.start()
+    try:
+        p = roll(lab, zonecut, db, "zsk")
+        assert p.returncode == 0, p.stderr
+        st, _ = L.drive(lab, zonecut, db, on_pass=operator)
+    finally:
+        probe.stop()
+        knot.keys_command = good
+        lab.zonecut(zonecut, "signers", "--db", db, "add", "--replace", *knot.spec().split())
+    assert st["process"]["status"] == "done", st
+    assert probe.failures == [], probe.failures[:10]
+    # asked once for each, at the right step, and the controller paced the rest
+    assert asked == [("publish", "publish"), ("activate", "activate"), ("remove", "remove")], \
+        asked
+    assert [r[1] for r in knot.keys_command_log()[log0:]] == ["publish", "activate", "remove"]
+    new = keys(knot, 256, lab)
+    assert new != old and len(new) == 1
+    for s in lab.signers.values():
+        assert old[0] not in s.rd("DNSKEY") and new[0] in s.rd("DNSKEY"), s.name
     assert_all_validate(lab)
 
 
