@@ -22,6 +22,13 @@
 #define SCAN_MAX_FORWARD 8
 #define SCAN_MAX_WORKERS 64
 #define SCAN_DEFAULT_MAX_WORKERS 8 /* when counting CPUs */
+/*
+ * Politeness on the Internet: per server address at most 10 queries in flight (the
+ * engine's default) and 500 a second. A registry's daily scan puts a large DNS
+ * provider's hundreds of thousands of zones on a handful of addresses; at 500 q/s
+ * an address answers a million probes in about an hour.
+ */
+#define SCAN_DEFAULT_QPS_PER_SERVER 500
 
 enum apply_mode { APPLY_NONE = 0, APPLY_JSON, APPLY_NSUPDATE, APPLY_UPDATE };
 
@@ -233,8 +240,8 @@ static const struct cmd_opt scan_opts[] = {
 	{ "retries", 0, true, "N", "query retries with doubled timeout (default 2)", scan_set },
 	{ "inflight-per-server", 0, true, "N", "queries in flight per server address (default 10)",
 	  scan_set },
-	{ "qps-per-server", 0, true, "N", "queries per second per server address (0: no limit)",
-	  scan_set },
+	{ "qps-per-server", 0, true, "N",
+	  "queries per second per server address (default 500; 0: no limit)", scan_set },
 	{ "apply", 'a', true, "MODE", "hand changes on: json, nsupdate, update", scan_set },
 	{ "output", 'o', true, "FILE", "where --apply nsupdate writes its script", scan_set },
 	{ "parent", 0, true, "ZONE", "parent zone name (--list; default: the child minus a label)",
@@ -290,8 +297,9 @@ const struct cmd cmd_scan_def = {
 		"\n"
 		"Speed and politeness: --workers event loops (threads; default one per CPU)\n"
 		"share the input, --concurrency delegations in progress at once, and the\n"
-		"per-server limits --inflight-per-server and --qps-per-server, which hold for\n"
-		"the whole scan (each worker gets its share).\n"
+		"per-server limits --inflight-per-server (default 10) and --qps-per-server\n"
+		"(default 500), which hold for the whole scan (each worker gets its share).\n"
+		"The defaults are meant for the Internet; raise them for servers of your own.\n"
 		"\n"
 		"Output: a table and a summary by default; --json gives one object per delegation\n"
 		"(schema zonecut.scan.v1: child, result, mode, reasons, ds_old, ds_new,\n"
@@ -867,6 +875,7 @@ int cmd_scan(int argc, char **argv)
 	pthread_mutex_init(&shared.lock, NULL);
 	zc_scan_opts_default(&a.so);
 	zc_engine_opts_default(&a.eo);
+	a.eo.qps_per_server = SCAN_DEFAULT_QPS_PER_SERVER;
 	r = cmd_parse_options(&cmd_scan_def, &a, argc, argv, &optind_);
 	if (r == 1) {
 		return out_finish(EXIT_OK);

@@ -86,10 +86,15 @@ def wl(tmp_path_factory):
     workload.down(d)
 
 
-def run_scan(zonecut, w, zone, out, *args, timeout=RUN_TIMEOUT, env=None):
+def run_scan(zonecut, w, zone, out, *args, timeout=RUN_TIMEOUT, env=None, default_qps=False):
+    """Without a --qps-per-server of its own (or @default_qps), the scan runs without
+    the Internet default rate cap: the servers are ours."""
     db = out + ".db"
+    args = [str(a) for a in args]
+    if "--qps-per-server" not in args and not default_qps:
+        args += ["--qps-per-server", "0"]
     cmd = [zonecut, "scan", "--zone", zone, "--json", "--trust-anchor", w["trust_anchor"],
-           "--root-hints", w["root_hints"], "--db", db] + [str(a) for a in args]
+           "--root-hints", w["root_hints"], "--db", db] + args
     t0 = time.monotonic()
     with open(out, "w") as f:
         p = subprocess.run(cmd, stdout=f, stderr=subprocess.PIPE, text=True, timeout=timeout,
@@ -189,6 +194,17 @@ def proxied(wl, tmp_path_factory):
     """A parent zone of 200 children of provider p1 that need no resolver (nothing,
     equal, rollover), delegated to two in-zone names whose glue points at two
     counting proxies, one in front of each of p1's nameservers."""
+    return _proxied_zone(wl, tmp_path_factory, 200)
+
+
+@pytest.fixture(scope="module")
+def proxied_large(wl, tmp_path_factory):
+    """The same with 1,200 children: about 1,400 queries at each proxy, enough to
+    run into the default rate limit for a few seconds."""
+    return _proxied_zone(wl, tmp_path_factory, 1200)
+
+
+def _proxied_zone(wl, tmp_path_factory, count):
     expect = workload.read_expect(wl["expect"])
     prov = workload.PROVIDERS[0]
     children = []
@@ -197,7 +213,8 @@ def proxied(wl, tmp_path_factory):
         if i % len(workload.PROVIDERS) == 0 and \
                 expect[c]["category"] in ("none", "equal", "rollover"):
             children.append(c)
-    children = children[:200]
+    children = children[:count]
+    assert len(children) == count
     ds = {}
     with open(wl["parent_zone"]) as f:
         for line in f:
@@ -232,13 +249,18 @@ def _check_results(proxied, dec):
         assert dec[c]["result"] == e["result"], (c, dec[c])
 
 
-@pytest.mark.parametrize("qps", [40])
-def test_qps_per_server_seen_by_the_servers(zonecut, wl, proxied, tmp_path, qps):
+@pytest.mark.parametrize("qps", [40, None])
+def test_qps_per_server_seen_by_the_servers(zonecut, wl, proxied, proxied_large, tmp_path, qps):
+    # None: the default (500 a second per address), over enough children to show it
+    if not qps:
+        proxied = proxied_large
+    args = ["--qps-per-server", qps] if qps else []
+    qps = qps or 500
     proxies = _proxies(proxied, hold=0.005)
     try:
         dec, _, elapsed = run_scan(zonecut, wl, proxied["zone"], str(tmp_path / "q.jsonl"),
-                                   "--qps-per-server", qps, "--inflight-per-server", 50,
-                                   "--timeout", "3s", "--workers", 3)
+                                   *args, "--inflight-per-server", 50,
+                                   "--timeout", "3s", "--workers", 3, default_qps=True)
     finally:
         for p in proxies:
             p.close()
