@@ -666,13 +666,13 @@ static int fake_query(void *ud, const char *server, const ldns_rdf *qname, ldns_
 	}
 	ldns_pkt_set_aa(p, true);
 	push_copies(ldns_pkt_answer(p), s->zone, type);
-	if (type == LDNS_RR_TYPE_SOA) {
+	if (type == LDNS_RR_TYPE_SOA || type == LDNS_RR_TYPE_NS) {
 		char sig[256];
 
 		snprintf(sig, sizeof(sig),
-			 ZONE " 300 IN RRSIG SOA %u 2 300 20300101000000 20200101000000 %u " ZONE
+			 ZONE " 300 IN RRSIG %s %u 2 300 20300101000000 20200101000000 %u " ZONE
 			      " AAAA",
-			 s->alg, s->zsig_tag);
+			 type == LDNS_RR_TYPE_SOA ? "SOA" : "NS", s->alg, s->zsig_tag);
 		assert_true(ldns_rr_list_push_rr(ldns_pkt_answer(p), rr(sig)));
 	}
 	ldns_pkt_set_ancount(p, (uint16_t)ldns_rr_list_rr_count(ldns_pkt_answer(p)));

@@ -624,8 +624,9 @@ static int zone_kv(struct zc_signer_zone *z, const char *key, const char *value,
 		uint64_t ms;
 
 		if (zc_parse_duration_ms(value, 1000, &ms) < 0 || ms > 30ull * 86400000) {
-			seterr(err, errlen, "zone '%s': max-zone-ttl '%s' is not a duration up to 30d",
-			       z->zone, value);
+			seterr(err, errlen,
+			       "zone '%s': max-zone-ttl '%s' is not a duration up to 30d", z->zone,
+			       value);
 			return ZC_ECONFIG;
 		}
 		z->max_zone_ttl_s = (uint32_t)((ms + 999) / 1000);

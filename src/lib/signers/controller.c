@@ -1339,7 +1339,7 @@ static const char *roll_role(const struct run *r)
 /* The keys of the role being rolled that a view shows (sgn_own_keys() of member @i). */
 static bool of_role(const struct run *r, unsigned i, const ldns_rr *key)
 {
-	unsigned soa = sgn_signed_by(&r->view[i], key, false);
+	unsigned soa = sgn_signed_by(&r->view[i], key, LDNS_RR_TYPE_SOA);
 
 	switch (r->proc->kind) {
 	case ZC_PROC_ROLL_ZSK:
@@ -1569,22 +1569,34 @@ static int roll_effect(struct run *r, struct roll_ctx *x, char *what, size_t len
 		return 1;
 	}
 	if (strcmp(x->action, "activate") == 0) {
-		bool soa = r->proc->kind != ZC_PROC_ROLL_KSK, dnskey = r->proc->kind != ZC_PROC_ROLL_ZSK;
-		bool ok = true;
+		/*
+		 * The new key signs on every server: the SOA and the apex NS set (ZSK,
+		 * CSK; the NS set seldom changes, so a signer that re-signs only what
+		 * changed shows there that it has not re-signed its data yet) and the
+		 * DNSKEY set (KSK, CSK). Signatures by an old ZSK or CSK may stay beside
+		 * them (BIND drops them only with the key), the old key still being
+		 * published. An old KSK must stop signing the DNSKEY set, though: a
+		 * signer may sign it with a KSK it merely publishes (Knot does), so that
+		 * alone tells the swap of RFC 6781 §4.1.2 from a pre-published key.
+		 */
+		bool zone = r->proc->kind != ZC_PROC_ROLL_KSK;
+		bool sep = r->proc->kind != ZC_PROC_ROLL_ZSK;
+		bool ok = ldns_rr_list_rr_count(x->new) > 0;
 
-		snprintf(what, len, "RRSIGs by the new key over the %s%s%s, none by the old key",
-			 soa ? "SOA" : "", soa && dnskey ? " and " : "", dnskey ? "DNSKEY set" : "");
+		snprintf(what, len, "RRSIGs by the new key over %s%s%s on every server%s",
+			 zone ? "the SOA and the apex NS set" : "", zone && sep ? " and " : "",
+			 sep ? "the DNSKEY set" : "",
+			 zone ? "" : ", none by the old key over the DNSKEY set");
 		for (size_t k = 0; k < ldns_rr_list_rr_count(x->new); k++) {
 			const ldns_rr *key = ldns_rr_list_rr(x->new, k);
 
-			ok = ok && (!soa || sgn_signed_by(v, key, false) == v->n_servers) &&
-			     (!dnskey || sgn_signed_by(v, key, true) == v->n_servers);
+			ok = ok &&
+			     (!zone || (sgn_signed_by(v, key, LDNS_RR_TYPE_SOA) == v->n_servers &&
+					sgn_signed_by(v, key, LDNS_RR_TYPE_NS) == v->n_servers)) &&
+			     (!sep || sgn_signed_by(v, key, LDNS_RR_TYPE_DNSKEY) == v->n_servers);
 		}
-		for (size_t k = 0; k < ldns_rr_list_rr_count(x->old); k++) {
-			const ldns_rr *key = ldns_rr_list_rr(x->old, k);
-
-			ok = ok && (!soa || sgn_signed_by(v, key, false) == 0) &&
-			     (!dnskey || sgn_signed_by(v, key, true) == 0);
+		for (size_t k = 0; !zone && k < ldns_rr_list_rr_count(x->old); k++) {
+			ok = ok && sgn_signed_by(v, ldns_rr_list_rr(x->old, k), LDNS_RR_TYPE_DNSKEY) == 0;
 		}
 		return ok;
 	}
@@ -1732,8 +1744,8 @@ static int keys_action(struct run *r, struct roll_ctx *x)
 		tags_str(x->old, old, sizeof(old));
 		tags_str(x->new, new, sizeof(new));
 		return wait_until(r, now_s(r) + r->c->o.retry_s,
-				  "the operator to make signer %s %s%s%s%s%s (keys-command=manual): "
-				  "it does not serve %s yet",
+				  "the operator to make signer %s %s%s%s%s%s "
+				  "(keys-command=manual): it does not serve %s yet",
 				  name,
 				  strcmp(x->action, "publish") == 0    ? "publish a new "
 				  : strcmp(x->action, "activate") == 0 ? "sign with the new "
@@ -1766,7 +1778,8 @@ static int keys_action(struct run *r, struct roll_ctx *x)
 		/* the command said yes, the signer did nothing: as an ignored write */
 		return stop(r, name,
 			    "keys-command %s %s of signer '%s' exited 0, but the signer does not "
-			    "serve %s after %us (%s); check the command and the signer, then resume",
+			    "serve %s after %us (%s); check the command and the signer, then "
+			    "resume",
 			    x->action, roll_role(r), name, what, r->c->o.readback_timeout_ms / 1000,
 			    "ignored");
 	}
@@ -1880,7 +1893,9 @@ static int st_roll_publish(struct run *r)
 			   k < ldns_rr_list_rr_count(x.new);
 	     k++) {
 		/* signing with it before the others publish it: say so, and push it at once */
-		if (sgn_signed_by(&r->view[x.i], ldns_rr_list_rr(x.new, k), false) > 0) {
+		const ldns_rr *key = ldns_rr_list_rr(x.new, k);
+
+		if (sgn_signed_by(&r->view[x.i], key, LDNS_RR_TYPE_SOA) > 0) {
 			zc_log(r->c->ctx, ZC_LOG_WARNING,
 			       "zone '%s', signer '%s' signs with its new %s before the other "
 			       "signers publish it",
@@ -1985,7 +2000,8 @@ static int st_sig_wait(struct run *r)
 		ttl = ZC_MAX(ZC_MAX(v->ttl_soa, v->ttl_ns), ZC_MAX(v->ttl_dnskey, v->soa_minimum));
 		snprintf(what, sizeof(what),
 			 "Signature-Wait: largest TTL served by signer %s %us (SOA, NS, DNSKEY, "
-			 "SOA minimum; set max-zone-ttl for the zone's data) + propagation delay %us",
+			 "SOA minimum; set max-zone-ttl for the zone's data) + propagation "
+			 "delay %us",
 			 r->row.proc_signer, ttl, r->zone->propagation_delay_s);
 	}
 	return timed_wait(r, ttl + r->zone->propagation_delay_s, what);

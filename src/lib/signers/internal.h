@@ -133,14 +133,16 @@ struct sgn_view {
 	unsigned n_zsig;
 	struct sgn_keyref ksig[SGN_MAX_ZSIG]; /* keys that sign the DNSKEY set */
 	unsigned n_ksig;
+	struct sgn_keyref nsig[SGN_MAX_ZSIG]; /* keys that sign the apex NS set */
+	unsigned n_nsig;
 	unsigned n_servers;
 };
 
 /*
- * How many servers of @v serve an RRSIG by @key over the SOA (@dnskey false) or
- * over the DNSKEY set (@dnskey true): 0 none, v->n_servers every one.
+ * How many servers of @v serve an RRSIG by @key over the apex RRset @covered
+ * (SOA, DNSKEY or NS): 0 none, v->n_servers every one.
  */
-unsigned sgn_signed_by(const struct sgn_view *v, const ldns_rr *key, bool dnskey);
+unsigned sgn_signed_by(const struct sgn_view *v, const ldns_rr *key, ldns_rr_type covered);
 
 /* The authoritative servers of @s ("ADDR@PORT"), pointers into @s. */
 unsigned sgn_servers(const struct zc_signer *s, const char **out, unsigned max);

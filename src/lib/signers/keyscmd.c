@@ -133,7 +133,8 @@ int sgn_run_command(void *ud, char *const argv[], unsigned timeout_ms, int *ret_
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			snprintf(why, whylen, "waiting for %s failed (%s)", argv[0], strerror(errno));
+			snprintf(why, whylen, "waiting for %s failed (%s)", argv[0],
+				 strerror(errno));
 			return -errno;
 		}
 	}

@@ -117,6 +117,8 @@ struct one {
 	unsigned n_zsig;
 	struct sgn_keyref ksig[SGN_MAX_ZSIG];
 	unsigned n_ksig;
+	struct sgn_keyref nsig[SGN_MAX_ZSIG];
+	unsigned n_nsig;
 };
 
 static const ldns_rr_type set_types[5] = { LDNS_RR_TYPE_DNSKEY, LDNS_RR_TYPE_CDS,
@@ -177,10 +179,14 @@ static void merge_refs(struct sgn_keyref *to, unsigned *n_to, const struct sgn_k
 	}
 }
 
-unsigned sgn_signed_by(const struct sgn_view *v, const ldns_rr *key, bool dnskey)
+unsigned sgn_signed_by(const struct sgn_view *v, const ldns_rr *key, ldns_rr_type covered)
 {
-	const struct sgn_keyref *refs = dnskey ? v->ksig : v->zsig;
-	unsigned n = dnskey ? v->n_ksig : v->n_zsig;
+	const struct sgn_keyref *refs = covered == LDNS_RR_TYPE_DNSKEY ? v->ksig
+					: covered == LDNS_RR_TYPE_NS   ? v->nsig
+								       : v->zsig;
+	unsigned n = covered == LDNS_RR_TYPE_DNSKEY ? v->n_ksig
+		     : covered == LDNS_RR_TYPE_NS   ? v->n_nsig
+						    : v->n_zsig;
 
 	for (unsigned i = 0; i < n; i++) {
 		if (refs[i].tag == zc_key_tag(key) && refs[i].alg == zc_rr_algorithm(key)) {
@@ -233,15 +239,25 @@ static int read_one(struct zc_signers *c, const char *server, const ldns_rdf *zo
 			r = -ENOMEM;
 			goto out;
 		}
-		if (set_types[i] == LDNS_RR_TYPE_DNSKEY) {
-			/* which keys sign the DNSKEY set: a KSK rollover watches them */
+		if (set_types[i] == LDNS_RR_TYPE_DNSKEY || set_types[i] == LDNS_RR_TYPE_NS) {
+			/*
+			 * which keys sign the DNSKEY set and the apex NS set: rollovers watch
+			 * them (the NS set, which seldom changes, shows whether a signer
+			 * re-signed its stable data with a new ZSK, not only the SOA)
+			 */
+			bool dk = set_types[i] == LDNS_RR_TYPE_DNSKEY;
+
 			ldns_rr_list_deep_free(sigs);
-			sigs = zc_rrsig_extract(ldns_pkt_answer(p), zone, LDNS_RR_TYPE_DNSKEY);
+			sigs = zc_rrsig_extract(ldns_pkt_answer(p), zone, set_types[i]);
 			if (!sigs) {
 				r = -ENOMEM;
 				goto out;
 			}
-			o->n_ksig = sig_refs(sigs, o->ksig);
+			if (dk) {
+				o->n_ksig = sig_refs(sigs, o->ksig);
+			} else {
+				o->n_nsig = sig_refs(sigs, o->nsig);
+			}
 		}
 	}
 	r = 0;
@@ -305,6 +321,7 @@ int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *z
 		first.minimum = ZC_MAX(first.minimum, o.minimum);
 		merge_refs(first.zsig, &first.n_zsig, o.zsig, o.n_zsig);
 		merge_refs(first.ksig, &first.n_ksig, o.ksig, o.n_ksig);
+		merge_refs(first.nsig, &first.n_nsig, o.nsig, o.n_nsig);
 		one_release(&o);
 	}
 	v->dnskey = first.sets[0];
@@ -323,6 +340,8 @@ int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *z
 	v->n_zsig = first.n_zsig;
 	memcpy(v->ksig, first.ksig, sizeof(v->ksig));
 	v->n_ksig = first.n_ksig;
+	memcpy(v->nsig, first.nsig, sizeof(v->nsig));
+	v->n_nsig = first.n_nsig;
 	if (ldns_rr_list_rr_count(v->dnskey) == 0) {
 		verr(v->err, "%s publishes no DNSKEY for %s", who, zone);
 		r = ZC_ENOTFOUND;
