@@ -332,13 +332,33 @@ zone:
 
 
 class BindSigner(Signer):
+    """BIND 9.18 with dnssec-policy; with @manual, `auto-dnssec maintain` instead:
+    its keys are made by dnssec-keygen and rolled only through the keys-command
+    (bind_keys.py: dnssec-keygen, dnssec-settime, rndc), rndc on ADDR port 953."""
     kind = "bind"
 
     def __init__(self, name, workdir, addr, ns_name, ttl, records=(),
-                 algorithm="ecdsap256sha256"):
+                 algorithm="ecdsap256sha256", manual=False):
         super().__init__(name, workdir, addr, ns_name, ttl)
-        self.records, self.algorithm = records, algorithm
+        self.records, self.algorithm, self.manual = records, algorithm, manual
         self.added_addr = False
+
+    def use_keys_command(self):
+        """Writes and sets the keys-command wrapper running bind_keys.py here."""
+        path = os.path.join(self.dir, "keys-command-bind_keys")
+        with open(path, "w") as f:
+            f.write('#!/bin/sh\nexec %s %s %s "$@"\n'
+                    % (sys.executable, os.path.join(HERE, "bind_keys.py"), self.dir))
+        os.chmod(path, 0o755)
+        self.keys_command = path
+        return path
+
+    def keys_command_log(self):
+        try:
+            with open(os.path.join(self.dir, "keys-command.log")) as f:
+                return [line.split() for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
 
     def start(self):
         d = self.dir
@@ -363,7 +383,7 @@ class BindSigner(Signer):
 	session-keyfile "%(d)s/session.key";
 	managed-keys-directory "%(d)s";
 };
-controls { };
+%(controls)s
 include "%(d)s/tsig.key";
 dnssec-policy "ms" {
 	dnskey-ttl %(ttl)d;
@@ -381,15 +401,29 @@ dnssec-policy "ms" {
 zone "%(zone)s" {
 	type primary;
 	file "%(d)s/child.db";
-	dnssec-policy "ms";
+	%(signing)s;
 	key-directory "%(d)s/keys";
 	inline-signing no;
 	update-policy { grant %(key)s name %(zone)s DNSKEY CDS CDNSKEY CSYNC NS; };
 };
 """ % {"d": d, "addr": self.addr, "ttl": self.ttl, "zone": CHILD.rstrip("."), "key": TSIG_NAME,
-       "alg": self.algorithm}
+       "alg": self.algorithm,
+       "signing": "auto-dnssec maintain" if self.manual else 'dnssec-policy "ms"',
+       "controls": ('key "rndc-key" { algorithm hmac-sha256; secret "%s"; };\n'
+                    'controls { inet %s port 953 allow { 127.0.0.0/8; } keys { "rndc-key"; }; };'
+                    % (self.secret, self.addr)) if self.manual else "controls { };"}
         with open(os.path.join(d, "named.conf"), "w") as f:
             f.write(conf)
+        if self.manual:
+            with open(os.path.join(d, "rndc.conf"), "w") as f:
+                f.write('key "rndc-key" { algorithm hmac-sha256; secret "%s"; };\n'
+                        'options { default-server %s; default-port 953; '
+                        'default-key "rndc-key"; };\n' % (self.secret, self.addr))
+            # a KSK whose CDS/CDNSKEY BIND publishes (sync), and a ZSK
+            for extra in (["-f", "KSK", "-P", "sync", "now"], []):
+                subprocess.run([find("dnssec-keygen"), "-q", "-K", os.path.join(d, "keys"),
+                                "-a", self.algorithm.upper(), "-L", str(self.ttl)] + extra
+                               + [CHILD], check=True, capture_output=True, text=True)
         self.proc = Proc([find("named"), "-g", "-c", os.path.join(d, "named.conf")],
                          os.path.join(d, "named.log"), d)
         wait_for(self.ready, 30, "bind signer %s" % self.name, self.proc)
@@ -613,8 +647,10 @@ class Lab:
                 self.signers[s] = KnotSigner(s, sdir, addr, ns, ttl,
                                              mode=modes.get(s, "incremental"), records=recs)
             elif s.startswith("bind"):
+                m = modes.get(s, "ecdsap256sha256")
                 self.signers[s] = BindSigner(s, sdir, addr, ns, ttl, records=recs,
-                                             algorithm=modes.get(s, "ecdsap256sha256"))
+                                             algorithm="ecdsap256sha256" if m == "manual" else m,
+                                             manual=m == "manual")
             elif s.startswith("pdns"):
                 self.signers[s] = PdnsSigner(s, sdir, addr, ns, ttl, records=recs)
             else:
