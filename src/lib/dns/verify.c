@@ -19,24 +19,39 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dns/internal.h"
 
-#define KEY_SLOTS 64
+#define KEY_SLOTS 256 /* two-way: a key may sit in either slot of its pair */
 #define HASH_LEN 32
 
-/* RFC 3110 §2: RSA moduli we accept, in bits; longer ones are work we refuse.
- */
+/* RFC 3110 §2: RSA moduli we accept, in bits; longer ones are work we refuse. */
 #define RSA_MIN_BITS 512
 #define RSA_MAX_BITS 4096
+
+enum md_index { MD_SHA1, MD_SHA256, MD_SHA384, MD_SHA512, MD_COUNT };
+
+static const char *const md_names[MD_COUNT] = { "SHA1", "SHA2-256", "SHA2-384", "SHA2-512" };
+
+/*
+ * A public key ready to verify: the key and, for RSA and ECDSA, a context already
+ * initialised for verification with its digest (set up once, used for every
+ * signature the key made).
+ */
+struct vkey {
+	EVP_PKEY *pkey;
+	EVP_PKEY_CTX *vctx; /* NULL for EdDSA */
+};
 
 struct key_slot {
 	uint8_t algorithm;
 	uint8_t *key; /* a copy of the public key octets */
 	size_t key_len;
-	EVP_PKEY *pkey;
+	struct vkey vk;
+	uint64_t used; /* when last used: the older of a pair makes room */
 };
 
 struct result_slot {
@@ -47,11 +62,20 @@ struct result_slot {
 
 struct zc_sig_cache {
 	struct key_slot keys[KEY_SLOTS];
+	uint64_t clock;
 	struct result_slot *results;
 	size_t n_results;
-	EVP_MD *sha256; /* fetched once: an implicit fetch per digest is not free */
+	EVP_MD *md[MD_COUNT]; /* fetched once: an implicit fetch per digest is not free */
 	struct zc_sig_cache_stats stats;
 };
+
+static void vkey_release(struct vkey *vk)
+{
+	EVP_PKEY_CTX_free(vk->vctx);
+	EVP_PKEY_free(vk->pkey);
+	vk->vctx = NULL;
+	vk->pkey = NULL;
+}
 
 struct zc_sig_cache *zc_sig_cache_new(size_t entries)
 {
@@ -64,10 +88,16 @@ struct zc_sig_cache *zc_sig_cache_new(size_t entries)
 		entries = ZC_SIG_CACHE_DEFAULT;
 	}
 	c->results = calloc(entries, sizeof(*c->results));
-	c->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-	if (!c->results || !c->sha256) {
+	if (!c->results) {
 		zc_sig_cache_free(c);
 		return NULL;
+	}
+	for (int i = 0; i < MD_COUNT; i++) {
+		c->md[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
+		if (!c->md[i]) {
+			zc_sig_cache_free(c);
+			return NULL;
+		}
 	}
 	c->n_results = entries;
 	return c;
@@ -79,11 +109,13 @@ void zc_sig_cache_free(struct zc_sig_cache *c)
 		return;
 	}
 	for (size_t i = 0; i < KEY_SLOTS; i++) {
-		EVP_PKEY_free(c->keys[i].pkey);
+		vkey_release(&c->keys[i].vk);
 		free(c->keys[i].key);
 	}
+	for (int i = 0; i < MD_COUNT; i++) {
+		EVP_MD_free(c->md[i]);
+	}
 	free(c->results);
-	EVP_MD_free(c->sha256);
 	free(c);
 }
 
@@ -191,7 +223,7 @@ static EVP_PKEY *pkey_ec(const char *group, const uint8_t *k, size_t len, size_t
 /* The algorithm's digest (NULL for EdDSA, which hashes itself) and expected
  * sizes. */
 struct alg_info {
-	const char *md; /* NULL: EdDSA */
+	int md;         /* enum md_index; -1: EdDSA */
 	size_t key_len; /* 0: variable (RSA) */
 	size_t sig_len; /* 0: variable (RSA) */
 	bool ecdsa;
@@ -205,14 +237,14 @@ static bool alg_lookup(uint8_t algorithm, struct alg_info *ret)
 		uint8_t alg;
 		struct alg_info info;
 	} table[] = {
-		{ 5, { "SHA1", 0, 0, false } },       /* RSASHA1 */
-		{ 7, { "SHA1", 0, 0, false } },       /* RSASHA1-NSEC3-SHA1 */
-		{ 8, { "SHA2-256", 0, 0, false } },   /* RSASHA256 */
-		{ 10, { "SHA2-512", 0, 0, false } },  /* RSASHA512 */
-		{ 13, { "SHA2-256", 64, 64, true } }, /* ECDSAP256SHA256 */
-		{ 14, { "SHA2-384", 96, 96, true } }, /* ECDSAP384SHA384 */
-		{ 15, { NULL, 32, 64, false } },      /* ED25519 */
-		{ 16, { NULL, 57, 114, false } },     /* ED448 */
+		{ 5, { MD_SHA1, 0, 0, false } },     /* RSASHA1 */
+		{ 7, { MD_SHA1, 0, 0, false } },     /* RSASHA1-NSEC3-SHA1 */
+		{ 8, { MD_SHA256, 0, 0, false } },   /* RSASHA256 */
+		{ 10, { MD_SHA512, 0, 0, false } },  /* RSASHA512 */
+		{ 13, { MD_SHA256, 64, 64, true } }, /* ECDSAP256SHA256 */
+		{ 14, { MD_SHA384, 96, 96, true } }, /* ECDSAP384SHA384 */
+		{ 15, { -1, 32, 64, false } },       /* ED25519 */
+		{ 16, { -1, 57, 114, false } },      /* ED448 */
 	};
 
 	for (size_t i = 0; i < ZC_ARRAY_SIZE(table); i++) {
@@ -246,49 +278,78 @@ static EVP_PKEY *pkey_build(uint8_t algorithm, const uint8_t *k, size_t len)
 	}
 }
 
-/*
- * The public key for @k: from the cache (a new reference) or built. Returns
- * NULL when the octets are not a key of @algorithm (or on allocation failure;
- * *ret_nomem tells which).
- */
-static EVP_PKEY *pkey_get(struct zc_sig_cache *c, uint8_t algorithm, const uint8_t *k, size_t len,
-			  bool *ret_nomem)
+/* The key as OpenSSL objects: the key, and a verification context for it. */
+static int vkey_build(uint8_t algorithm, const struct alg_info *ai, const EVP_MD *md,
+		      const uint8_t *k, size_t len, struct vkey *ret)
 {
-	struct key_slot *s = NULL;
-	EVP_PKEY *pkey;
-	uint8_t *copy;
+	struct vkey vk = { pkey_build(algorithm, k, len), NULL };
 
-	*ret_nomem = false;
-	if (c) {
-		s = &c->keys[fnv1a(algorithm, k, len) % KEY_SLOTS];
-		if (s->pkey && s->algorithm == algorithm && s->key_len == len &&
-		    memcmp(s->key, k, len) == 0) {
-			c->stats.key_hits++;
-			return EVP_PKEY_up_ref(s->pkey) == 1 ? s->pkey : NULL;
+	if (!vk.pkey) {
+		ERR_clear_error();
+		return ZC_EBOGUS; /* not a usable key: nothing it signed verifies */
+	}
+	if (ai->md >= 0) {
+		vk.vctx = EVP_PKEY_CTX_new_from_pkey(NULL, vk.pkey, NULL);
+		if (!vk.vctx || EVP_PKEY_verify_init(vk.vctx) != 1 ||
+		    (!ai->ecdsa && EVP_PKEY_CTX_set_rsa_padding(vk.vctx, RSA_PKCS1_PADDING) != 1) ||
+		    EVP_PKEY_CTX_set_signature_md(vk.vctx, md) != 1) {
+			vkey_release(&vk);
+			ERR_clear_error();
+			return -ENOMEM;
 		}
 	}
-	pkey = pkey_build(algorithm, k, len);
-	ERR_clear_error();
-	if (!pkey || !s) {
-		return pkey;
+	*ret = vk;
+	return 0;
+}
+
+/*
+ * The key for @k, from the cache or built (and then kept there, making room in its
+ * pair of slots). *ret_owned: the caller releases it (no cache, or no memory to
+ * keep it). Returns 0, ZC_EBOGUS (not a key of @algorithm) or -ENOMEM.
+ */
+static int vkey_get(struct zc_sig_cache *c, uint8_t algorithm, const struct alg_info *ai,
+		    const EVP_MD *md, const uint8_t *k, size_t len, struct vkey *ret,
+		    bool *ret_owned)
+{
+	struct key_slot *pair = NULL, *s;
+	uint8_t *copy;
+	int r;
+
+	*ret_owned = true;
+	if (c) {
+		pair = &c->keys[(fnv1a(algorithm, k, len) % KEY_SLOTS) & ~(size_t)1];
+		for (int i = 0; i < 2; i++) {
+			s = &pair[i];
+			if (s->vk.pkey && s->algorithm == algorithm && s->key_len == len &&
+			    memcmp(s->key, k, len) == 0) {
+				c->stats.key_hits++;
+				s->used = ++c->clock;
+				*ret = s->vk;
+				*ret_owned = false;
+				return 0;
+			}
+		}
+	}
+	r = vkey_build(algorithm, ai, md, k, len, ret);
+	if (r < 0 || !c) {
+		return r;
 	}
 	c->stats.key_builds++;
 	copy = malloc(len);
 	if (!copy) {
-		return pkey; /* works, just not remembered */
+		return 0; /* works, just not remembered */
 	}
-	if (EVP_PKEY_up_ref(pkey) != 1) {
-		free(copy);
-		return pkey;
-	}
-	EVP_PKEY_free(s->pkey);
-	free(s->key);
 	memcpy(copy, k, len);
+	s = pair[0].used <= pair[1].used ? &pair[0] : &pair[1];
+	vkey_release(&s->vk);
+	free(s->key);
 	s->algorithm = algorithm;
 	s->key = copy;
 	s->key_len = len;
-	s->pkey = pkey;
-	return pkey;
+	s->vk = *ret;
+	s->used = ++c->clock;
+	*ret_owned = false;
+	return 0;
 }
 
 /* RFC 6605 §4: r | s, each as long as the field -> the DER form OpenSSL
@@ -321,18 +382,42 @@ static int crypto_verify(struct zc_sig_cache *c, uint8_t algorithm, const struct
 			 const uint8_t *key, size_t key_len, const uint8_t *data, size_t data_len,
 			 const uint8_t *sig, size_t sig_len)
 {
-	EVP_MD_CTX *mctx = NULL;
-	EVP_PKEY *pkey;
+	struct vkey vk = { NULL, NULL };
+	bool md_owned = false, owned = false;
 	EVP_MD *md = NULL;
+	EVP_MD_CTX *mctx = NULL;
+	uint8_t digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
-	bool nomem;
-	int r;
+	int r = -ENOMEM;
 
-	pkey = pkey_get(c, algorithm, key, key_len, &nomem);
-	if (!pkey) {
-		return nomem ? -ENOMEM
-			     : ZC_EBOGUS; /* not a usable key: nothing it signed verifies */
+	if (ai->md >= 0) {
+		md = c ? c->md[ai->md] : NULL;
+		if (!md) {
+			md = EVP_MD_fetch(NULL, md_names[ai->md], NULL);
+			md_owned = true;
+			if (!md) {
+				goto out;
+			}
+		}
+	}
+	r = vkey_get(c, algorithm, ai, md, key, key_len, &vk, &owned);
+	if (r < 0) {
+		owned = false;
+		goto out;
+	}
+	if (ai->md < 0) {
+		/* EdDSA hashes the message itself (RFC 8080 §4) */
+		mctx = EVP_MD_CTX_new();
+		r = -ENOMEM;
+		if (mctx) {
+			r = EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, vk.pkey) == 1 &&
+				    EVP_DigestVerify(mctx, sig, sig_len, data, data_len) == 1
+				? 0
+				: ZC_EBOGUS;
+		}
+		goto out;
 	}
 	if (ai->ecdsa) {
 		r = ecdsa_der(sig, sig_len, &der, &der_len);
@@ -342,28 +427,20 @@ static int crypto_verify(struct zc_sig_cache *c, uint8_t algorithm, const struct
 		sig = der;
 		sig_len = der_len;
 	}
-	if (ai->md) {
-		md = (c && strcmp(ai->md, "SHA2-256") == 0) ? c->sha256 : NULL;
-		md = md ? md : EVP_MD_fetch(NULL, ai->md, NULL);
-	}
-	mctx = EVP_MD_CTX_new();
 	r = -ENOMEM;
-	if (!mctx || (ai->md && !md)) {
-		goto out;
+	if (EVP_Digest(data, data_len, digest, &dlen, md, NULL) == 1) {
+		r = EVP_PKEY_verify(vk.vctx, sig, sig_len, digest, dlen) == 1 ? 0 : ZC_EBOGUS;
 	}
-	if (EVP_DigestVerifyInit(mctx, NULL, md, NULL, pkey) != 1) {
-		r = ZC_EBOGUS;
-		goto out;
-	}
-	r = EVP_DigestVerify(mctx, sig, sig_len, data, data_len) == 1 ? 0 : ZC_EBOGUS;
 out:
 	ERR_clear_error();
 	EVP_MD_CTX_free(mctx);
-	if (md && (!c || md != c->sha256)) {
+	OPENSSL_free(der);
+	if (owned) {
+		vkey_release(&vk);
+	}
+	if (md_owned) {
 		EVP_MD_free(md);
 	}
-	OPENSSL_free(der);
-	EVP_PKEY_free(pkey);
 	return r;
 }
 
@@ -394,7 +471,7 @@ int dns_verify(struct zc_sig_cache *c, uint8_t algorithm, const uint8_t *key, si
 			lens[5 + i] = (uint8_t)(data_len >> (24 - 8 * i));
 		}
 		/* The lengths make the concatenation unambiguous. */
-		ok = h && EVP_DigestInit_ex(h, c->sha256, NULL) == 1 &&
+		ok = h && EVP_DigestInit_ex(h, c->md[MD_SHA256], NULL) == 1 &&
 		     EVP_DigestUpdate(h, lens, sizeof(lens)) == 1 &&
 		     EVP_DigestUpdate(h, key, key_len) == 1 &&
 		     EVP_DigestUpdate(h, data, data_len) == 1 &&

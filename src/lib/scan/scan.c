@@ -1146,6 +1146,16 @@ int zc_scan_run(struct zc_scan *scan, struct zc_scan_source *src)
 		refill(scan);
 	}
 	scan->src = NULL;
+	{
+		struct zc_sig_cache_stats cs;
+
+		zc_sig_cache_get_stats(scan->sigcache, &cs);
+		zc_log(scan->ctx, ZC_LOG_DEBUG,
+		       "signatures: %llu verified, %llu answered by the cache; public keys: "
+		       "%llu built, %llu reused",
+		       (unsigned long long)cs.misses, (unsigned long long)cs.hits,
+		       (unsigned long long)cs.key_builds, (unsigned long long)cs.key_hits);
+	}
 	return scan->src_err;
 }
 
