@@ -102,6 +102,17 @@ ZC_PUBLIC ldns_rr_list *zc_rrset_extract(const ldns_rr_list *rrs, const ldns_rdf
 ZC_PUBLIC ldns_rr_list *zc_rrsig_extract(const ldns_rr_list *rrs, const ldns_rdf *owner,
 					 ldns_rr_type covered);
 /*
+ * zc_rrset_take() - what zc_rrset_extract() and zc_rrsig_extract() would copy,
+ * moved out of @rrs instead (the rest stays, in order): the RRset of @type at
+ * @owner into *ret_set and the RRSIGs covering it into *ret_sigs (both new
+ * lists, caller frees with ldns_rr_list_deep_free()). For a parsed answer that is
+ * freed afterwards. Returns 0, -EINVAL (a NULL out-parameter) or -ENOMEM (then
+ * @rrs is unchanged).
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_rrset_take(ldns_rr_list *rrs, const ldns_rdf *owner,
+					 ldns_rr_type type, ldns_rr_list **ret_set,
+					 ldns_rr_list **ret_sigs);
+/*
  * zc_rrset_equal() - two RRsets hold the same set of rdata (canonical wire form
  * of the rdata, RFC 4034 §6.2), ignoring order, TTL, owner and duplicates: the
  * owner is not compared, so the RFC 9615 `_dsboot.<child>._signal.<ns>` RRset can

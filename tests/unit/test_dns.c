@@ -1115,6 +1115,57 @@ static void test_rrset_extract(void **state)
 	ldns_rr_list_deep_free(zone);
 }
 
+/* zc_rrset_take() moves exactly what the two extract functions copy. */
+static void test_rrset_take_moves_what_extract_copies(void **state)
+{
+	static const struct {
+		const char *owner;
+		ldns_rr_type type;
+	} t[] = {
+		{ "example.test.", LDNS_RR_TYPE_CDS },
+		{ "EXAMPLE.test.", LDNS_RR_TYPE_DNSKEY },
+		{ "www.example.test.", LDNS_RR_TYPE_AAAA },
+		{ "example.test.", LDNS_RR_TYPE_TXT }, /* nothing there */
+	};
+	(void)state;
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		ldns_rr_list *zone = zone_load("example.test.signed");
+		ldns_rdf *owner = name_new(t[i].owner);
+		ldns_rr_list *set_c = zc_rrset_extract(zone, owner, t[i].type);
+		ldns_rr_list *sigs_c = zc_rrsig_extract(zone, owner, t[i].type);
+		size_t before = ldns_rr_list_rr_count(zone);
+		ldns_rr_list *set = NULL, *sigs = NULL;
+
+		assert_int_equal(zc_rrset_take(zone, owner, t[i].type, &set, &sigs), 0);
+		assert_int_equal(ldns_rr_list_rr_count(set), ldns_rr_list_rr_count(set_c));
+		assert_int_equal(ldns_rr_list_rr_count(sigs), ldns_rr_list_rr_count(sigs_c));
+		assert_true(zc_rrset_equal(set, set_c));
+		for (size_t k = 0; k < ldns_rr_list_rr_count(sigs); k++) {
+			assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(sigs, k),
+							 ldns_rr_list_rr(sigs_c, k)),
+					 0);
+		}
+		/* what stays is the rest, and none of it matches any more */
+		assert_int_equal(ldns_rr_list_rr_count(zone), before -
+								      ldns_rr_list_rr_count(set) -
+								      ldns_rr_list_rr_count(sigs));
+		{
+			ldns_rr_list *again = zc_rrset_extract(zone, owner, t[i].type);
+
+			assert_int_equal(ldns_rr_list_rr_count(again), 0);
+			ldns_rr_list_deep_free(again);
+		}
+		assert_int_equal(zc_rrset_take(zone, owner, t[i].type, NULL, &sigs), -EINVAL);
+		ldns_rr_list_deep_free(set);
+		ldns_rr_list_deep_free(sigs);
+		ldns_rr_list_deep_free(set_c);
+		ldns_rr_list_deep_free(sigs_c);
+		ldns_rdf_deep_free(owner);
+		ldns_rr_list_deep_free(zone);
+	}
+}
+
 /* --- signatures ---------------------------------------------------------- */
 
 static void test_rrsig_fixtures(void **state)
@@ -1703,6 +1754,7 @@ int main(void)
 		cmocka_unit_test(test_rdata_equal),
 		cmocka_unit_test(test_rrset_canonicalize),
 		cmocka_unit_test(test_rrset_extract),
+		cmocka_unit_test(test_rrset_take_moves_what_extract_copies),
 		cmocka_unit_test(test_rrsig_fixtures),
 		cmocka_unit_test(test_rrsig_tampered_and_wrong_key),
 		cmocka_unit_test(test_rrsig_key_conditions),

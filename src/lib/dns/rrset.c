@@ -82,8 +82,7 @@ static bool owner_matches(const ldns_rr *rr, const ldns_rdf *owner)
 	if (!owner) {
 		return true;
 	}
-	return dns_name_abs_ok(ldns_rr_owner(rr)) && dns_name_abs_ok(owner) &&
-	       ldns_dname_compare(ldns_rr_owner(rr), owner) == 0;
+	return zc_name_equal(ldns_rr_owner(rr), owner);
 }
 
 /* Copies the records of @rrs that @pick accepts into a new list. */
@@ -138,6 +137,58 @@ ldns_rr_list *zc_rrset_extract(const ldns_rr_list *rrs, const ldns_rdf *owner, l
 ldns_rr_list *zc_rrsig_extract(const ldns_rr_list *rrs, const ldns_rdf *owner, ldns_rr_type covered)
 {
 	return extract(rrs, owner, covered, pick_rrsig);
+}
+
+/* A record zc_rrset_take() moves: the RRset's own, or an RRSIG over it. */
+static bool take_this(const ldns_rr *rr, const ldns_rdf *owner, ldns_rr_type type)
+{
+	return rr && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+	       (pick_type(rr, type) || pick_rrsig(rr, type)) && owner_matches(rr, owner);
+}
+
+int zc_rrset_take(ldns_rr_list *rrs, const ldns_rdf *owner, ldns_rr_type type,
+		  ldns_rr_list **ret_set, ldns_rr_list **ret_sigs)
+{
+	size_t n = rrs ? ldns_rr_list_rr_count(rrs) : 0, keep = 0;
+	ldns_rr_list *set, *sigs;
+
+	if (!ret_set || !ret_sigs) {
+		return -EINVAL;
+	}
+	set = ldns_rr_list_new();
+	sigs = ldns_rr_list_new();
+	if (!set || !sigs) {
+		ldns_rr_list_free(set);
+		ldns_rr_list_free(sigs);
+		return -ENOMEM;
+	}
+	/* room first, so that nothing moves unless everything can */
+	for (size_t i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+		ldns_rr_list *to = !take_this(rr, owner, type) ? NULL :
+				   pick_type(rr, type)          ? set :
+								  sigs;
+
+		if (to && !ldns_rr_list_push_rr(to, rr)) {
+			ldns_rr_list_free(set);
+			ldns_rr_list_free(sigs);
+			return -ENOMEM;
+		}
+	}
+	/* the same choice again (the tests are pure): what was not taken stays */
+	for (size_t i = 0; i < n; i++) {
+		ldns_rr *rr = ldns_rr_list_rr(rrs, i);
+
+		if (!take_this(rr, owner, type)) {
+			(void)ldns_rr_list_set_rr(rrs, rr, keep++);
+		}
+	}
+	if (rrs) {
+		ldns_rr_list_set_rr_count(rrs, keep);
+	}
+	*ret_set = set;
+	*ret_sigs = sigs;
+	return 0;
 }
 
 /* One record reduced to what RRset comparisons look at. */

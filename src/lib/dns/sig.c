@@ -112,7 +112,7 @@ static bool key_is_candidate(const ldns_rr *key, const struct sig_fields *f, str
 	     k->algorithm == f->algorithm && k->key_len > 0 &&
 	     ldns_calc_keytag_raw(k->rdata, k->rdata_len) == f->key_tag &&
 	     dns_name_abs_ok(ldns_rr_owner(key)) &&
-	     ldns_dname_compare(ldns_rr_owner(key), f->signer) == 0;
+	     zc_name_equal(ldns_rr_owner(key), f->signer);
 	if (!ok) {
 		free(buf);
 		return false;

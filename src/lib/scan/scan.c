@@ -195,7 +195,7 @@ static uint32_t name_hash(const ldns_rdf *name)
 static struct addr_entry *cache_find(struct zc_scan *scan, const ldns_rdf *name, uint32_t h)
 {
 	for (struct addr_entry *e = scan->buckets[h % ADDR_CACHE_BUCKETS]; e; e = e->next) {
-		if (e->hash == h && ldns_dname_compare(e->name, name) == 0) {
+		if (e->hash == h && zc_name_equal(e->name, name)) {
 			return e;
 		}
 	}
@@ -412,10 +412,12 @@ static void on_apex_answer(const struct zc_answer *ans, void *ud)
 				a->status[t] = ZC_EMALF;
 				goto out;
 			}
-			a->rrset[t] = zc_rrset_extract(ldns_pkt_answer(pkt), j->d->child,
-						       apex_types[t]);
-			a->rrsig[t] = zc_rrsig_extract(ldns_pkt_answer(pkt), j->d->child,
-						       apex_types[t]);
+			/* the records move out of the packet, which is freed anyway */
+			if (zc_rrset_take(ldns_pkt_answer(pkt), j->d->child, apex_types[t],
+					  &a->rrset[t], &a->rrsig[t]) < 0) {
+				a->rrset[t] = NULL;
+				a->rrsig[t] = NULL;
+			}
 			ldns_pkt_free(pkt);
 		}
 		if (!a->rrset[t] || !a->rrsig[t]) {
