@@ -320,18 +320,21 @@ def dnssec_cds_run(w, outdir, limit=None):
 
 # What each of zonecut's functions stands for, for "where the time goes".
 PROFILE_ROWS = (
-    ("zc_zone_source_new", "input, pass 1: parse and check the whole parent zone file"),
-    ("zone_next", "input, pass 2: one delegation at a time (ldns zone parser)"),
-    ("zc_rrsig_check", "RRSIG verification (ldns + OpenSSL), decide.c"),
+    ("zc_zone_source_new", "input, pass 1: read (NS/DS/A/AAAA lines without ldns's general "
+     "parser) and check the whole parent zone file"),
+    ("zone_next", "input, pass 2: one delegation at a time, from pass 1's spool"),
+    ("worker_main", "the scan workers' threads (everything below but pass 1)"),
     ("job_decide", "decisions for children that publish (incl. verification, store)"),
+    ("zc_rrsig_check_cached", "RRSIG checks (signed data, candidate keys), decide.c"),
+    ("dns_verify", "... of which cryptography after the verification cache (OpenSSL)"),
     ("udp_send", "send(): kernel UDP incl. loopback delivery to NSD"),
     ("sys_recv", "recv()"),
     ("sys_open", "socket() + connect() for a new UDP socket"),
     ("sys_close", "close()"),
-    ("zc_answer_match", "answer checks and parsing (ldns_wire2pkt)"),
-    ("on_apex_answer", "answer RRsets extracted per query"),
-    ("job_evidence", "evidence JSON of each decision (scan.c)"),
-    ("on_decision", "output: decision JSON and writing it (cmd)"),
+    ("zc_answer_match", "answer checks on the wire (ID, question, structure)"),
+    ("on_apex_answer", "answers with records parsed (ldns_wire2pkt), RRsets taken"),
+    ("job_evidence", "evidence of each decision (scan.c)"),
+    ("on_decision", "output: decision JSON (out_json_text) and writing it (cmd)"),
     ("ub_resolve_event", "resolver: nameserver addresses, RFC 9615 signals"),
     ("_int_malloc", "malloc (self)"),
     ("_int_free", "free (self)"),
