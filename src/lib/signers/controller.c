@@ -1596,7 +1596,9 @@ static int roll_effect(struct run *r, struct roll_ctx *x, char *what, size_t len
 			     (!sep || sgn_signed_by(v, key, LDNS_RR_TYPE_DNSKEY) == v->n_servers);
 		}
 		for (size_t k = 0; !zone && k < ldns_rr_list_rr_count(x->old); k++) {
-			ok = ok && sgn_signed_by(v, ldns_rr_list_rr(x->old, k), LDNS_RR_TYPE_DNSKEY) == 0;
+			const ldns_rr *key = ldns_rr_list_rr(x->old, k);
+
+			ok = ok && sgn_signed_by(v, key, LDNS_RR_TYPE_DNSKEY) == 0;
 		}
 		return ok;
 	}
