@@ -5,7 +5,9 @@
  * The controller keeps their DNSKEY, CDS/CDNSKEY and NS sets in sync and moves a
  * signer in (join) or out (leave) of the group without a validation failure, as
  * explicit state machines whose state and deadlines live in the store, so that a
- * controller killed at any point resumes where it stood.
+ * controller killed at any point resumes where it stood. It also paces the
+ * rollover of one signer's ZSK, KSK or CSK inside the group, making the signer
+ * act through its keys-command.
  *
  * Key identity is algorithm + public key (zc_key_equal()), never the key tag.
  * Every write to a signer is read back from every authoritative server of that
@@ -231,9 +233,9 @@ enum zc_signers_proc {
 	ZC_PROC_JOIN = 0,    /* add a signer to the group (RFC 8901 §8.1) */
 	ZC_PROC_LEAVE = 1,   /* remove a signer from the group (§8.2) */
 	ZC_PROC_SYNC = 2,    /* bring DNSKEY, CDS/CDNSKEY and NS of the group in line */
-	ZC_PROC_ROLL_ZSK = 3, /* a ZSK rollover of one signer inside the group */
-	ZC_PROC_ROLL_KSK = 4, /* a KSK rollover of one signer */
-	ZC_PROC_ROLL_CSK = 5, /* a CSK rollover of one signer */
+	ZC_PROC_ROLL_ZSK = 3, /* a ZSK rollover of one signer inside the group (pre-publish) */
+	ZC_PROC_ROLL_KSK = 4, /* a KSK rollover of one signer (double-DS) */
+	ZC_PROC_ROLL_CSK = 5, /* a CSK rollover of one signer (both) */
 };
 /* "join", "leave", "sync", "roll-zsk", "roll-ksk", "roll-csk"; "?" otherwise. */
 ZC_PUBLIC const char *zc_signers_proc_str(enum zc_signers_proc p);
@@ -242,11 +244,14 @@ ZC_PUBLIC ZC_MUSTCHECK int zc_signers_proc_parse(const char *s, enum zc_signers_
 
 /*
  * zc_signers_start() - starts process @kind for @zone about @signer (NULL for
- * sync). Nothing is sent yet: zc_signers_run() does the work. Returns 0,
- * ZC_ENOTFOUND (zone or signer unknown), -EBUSY (the zone has an unfinished
- * process), -EINVAL (joining a member, leaving a non-member or the last member),
- * ZC_ENOTSUP (a process kind not implemented yet) or a store error; last_error
- * says why.
+ * sync). Nothing is sent yet: zc_signers_run() does the work. A rollover
+ * (ZC_PROC_ROLL_*) rolls @signer's own key of that role through its
+ * keys-command (doc/signers.md). Returns 0, ZC_ENOTFOUND (zone or signer
+ * unknown), -EBUSY (the zone has an unfinished process, or the signer of a
+ * rollover is still joining or leaving), -EINVAL (joining a member, leaving or
+ * rolling a non-member, leaving the last member, rolling a signer without a
+ * keys-command), ZC_ENOTSUP (an unknown process kind) or a store error;
+ * last_error says why.
  */
 ZC_PUBLIC ZC_MUSTCHECK int zc_signers_start(struct zc_signers *c, const char *zone,
 					    enum zc_signers_proc kind, const char *signer);
