@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The multi-signer controller: configuration kept in the store, and the
- * processes (join, leave, sync) as explicit state machines. One row of the store
+ * processes (join, leave, sync, rollovers) as explicit state machines. One row of the store
  * holds a zone's group and the state of its process; every step boundary, every
  * wait deadline and every key pushed to a signer is written there (compare-and-
  * set) before the next thing happens, so that a controller killed at any point
@@ -18,6 +18,11 @@
  *           csync-remove, ns-wait, cds (without L's keys), ds, ds-wait, dnskey
  *           (L's ZSK/CSK out), dnskey-wait, cleanup.
  *  sync:    join's steps without a new member.
+ *  roll-zsk S: check, publish (S's keys-command), dnskey, dnskey-wait, activate,
+ *           sig-wait (Signature-Wait), remove, dnskey-clean.
+ *  roll-ksk S: check, publish, cds, ds, ds-wait, activate, remove, dnskey-wait,
+ *           cds-clean, ds-clean (double-DS).
+ *  roll-csk S: both; see the rollover section below.
  * Every step after a write first checks that the signers still publish what was
  * written and read back before: a signer that dropped it stops the process.
  */
