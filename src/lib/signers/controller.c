@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The multi-signer controller: configuration kept in the store, and the
- * processes (join, leave, sync, rollovers) as explicit state machines. One row of the store
- * holds a zone's group and the state of its process; every step boundary, every
+ * processes (join, leave, sync, rollovers) as explicit state machines. One row
+ * of the store holds a zone's group and the state of its process; every step
+ * boundary, every
  * wait deadline and every key pushed to a signer is written there (compare-and-
  * set) before the next thing happens, so that a controller killed at any point
  * resumes exactly where it stood: writes are record-level and idempotent, each
