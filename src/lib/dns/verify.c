@@ -137,8 +137,7 @@ static size_t fnv1a(uint8_t algorithm, const uint8_t *p, size_t len)
 	return (size_t)h;
 }
 
-/* --- public keys from DNSKEY octets
- * ------------------------------------------------- */
+/* --- public keys from DNSKEY octets --------------------------------------------- */
 
 static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
 {
@@ -156,8 +155,7 @@ static EVP_PKEY *pkey_from_params(const char *type, OSSL_PARAM_BLD *bld)
 	return pkey;
 }
 
-/* RFC 3110 §2: exponent length (1 octet, or 0 and 2 octets), exponent, modulus.
- */
+/* RFC 3110 §2: exponent length (1 octet, or 0 and 2 octets), exponent, modulus. */
 static EVP_PKEY *pkey_rsa(const uint8_t *k, size_t len)
 {
 	OSSL_PARAM_BLD *bld = NULL;

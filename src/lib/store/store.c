@@ -411,7 +411,8 @@ int zc_store_journal_set_state(struct zc_store *st, int64_t id, enum zc_journal_
 	if (r < 0) {
 		return r;
 	}
-	return STORE_LOCKED(st, st->ops->journal_set_state(st, id, from, to, rcode, error, target, now_s()));
+	return STORE_LOCKED(st, st->ops->journal_set_state(st, id, from, to, rcode, error, target,
+							   now_s()));
 }
 
 int zc_store_journal_get(struct zc_store *st, int64_t id, struct zc_journal_entry *ret)
@@ -502,7 +503,8 @@ int zc_store_server_failure(struct zc_store *st, const char *child, const char *
 	if (r < 0) {
 		return r;
 	}
-	return STORE_LOCKED(st, st->ops->server_failure(st, child, server, now, ret_next_retry, ret_failures));
+	return STORE_LOCKED(st, st->ops->server_failure(st, child, server, now, ret_next_retry,
+							ret_failures));
 }
 
 int zc_store_server_success(struct zc_store *st, const char *child, const char *server)
