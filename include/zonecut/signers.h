@@ -62,7 +62,10 @@ struct zc_signer_ns {
  * server is the primary that takes UPDATEs (port 53 by default), or the API
  * endpoint (port 8081 by default). The ns names are what the signer contributes
  * to the zone's NS set; their addresses are the authoritative servers every
- * write is read back from (none given: the signer's server, rfc2136 only).
+ * write is read back from. A name given without addresses is resolved (A and
+ * AAAA, port 53) through the controller's validating resolver once per pass
+ * (zc_signers_opts.resolver); one that gives no address makes the reads and
+ * writes of the signer fail for that pass (transient), never shrinks the set.
  * keys-command is the program (absolute path, run without a shell) through which
  * the controller makes the signer roll its own keys, as
  *   PATH ZONE publish|activate|remove zsk|ksk|csk [KEYTAG...]
@@ -143,6 +146,7 @@ ZC_PUBLIC void zc_signer_zone_free(struct zc_signer_zone *z);
 /* --- the controller ------------------------------------------------------ */
 
 struct zc_signers;
+struct zc_resolver_opts;
 
 /*
  * Called at each point a process can be interrupted, with a name such as
@@ -160,6 +164,15 @@ struct zc_signers_opts {
 				       * long; also how often the parent is polled; 0: 10 */
 	zc_signers_hook_fn hook;      /* NULL: none */
 	void *hook_userdata;
+	/*
+	 * How nameserver names given without addresses (ns=NAME) are resolved: the
+	 * validating resolver's trust anchor, root hints, forwarders (zonecut/net.h).
+	 * Borrowed: it and the strings it points to must outlive the controller.
+	 * NULL: libunbound's defaults (recursion from its built-in root hints, no
+	 * trust anchor: every answer insecure). A timeout_ms of 0 there is three
+	 * times timeout_ms above.
+	 */
+	const struct zc_resolver_opts *resolver;
 };
 
 /*

@@ -143,12 +143,18 @@ int zc_signers_new(struct zc_ctx *ctx, struct zc_store *st, const struct zc_sign
 		c->o.retry_s = SGN_DEFAULT_RETRY_S;
 	}
 	c->io = &sgn_io_real;
+	c->io_ud = c;
 	*ret = c;
 	return 0;
 }
 
 void zc_signers_free(struct zc_signers *c)
 {
+	if (!c) {
+		return;
+	}
+	sgn_ns_cache_clear(c);
+	sgn_dns_free(c);
 	free(c);
 }
 
@@ -160,7 +166,8 @@ const char *zc_signers_last_error(const struct zc_signers *c)
 void zc_signers_set_io(struct zc_signers *c, const struct sgn_io *io, void *ud)
 {
 	c->io = io ? io : &sgn_io_real;
-	c->io_ud = ud;
+	c->io_ud = io ? ud : c;
+	sgn_ns_cache_clear(c);
 }
 
 /* --- configuration ------------------------------------------------------------------ */
@@ -2525,6 +2532,8 @@ int zc_signers_run(struct zc_signers *c, const char *zone, struct zc_signers_pas
 		return -EINVAL;
 	}
 	c->err[0] = '\0';
+	/* nameserver names are resolved once per pass: every read in it sees the same servers */
+	sgn_ns_cache_clear(c);
 	if (zone) {
 		e = run_zone(c, zone, &pass);
 	} else {
@@ -2536,6 +2545,7 @@ int zc_signers_run(struct zc_signers *c, const char *zone, struct zc_signers_pas
 		}
 		zc_group_rows_free(rows, n);
 	}
+	sgn_ns_cache_clear(c);
 	if (e < 0) {
 		return e;
 	}

@@ -10,11 +10,13 @@
 
 #include <ldns/ldns.h>
 #include <zonecut/dns.h>
+#include <zonecut/net.h>
 #include <zonecut/signers.h>
 
 #include "util/internal.h"
 
 #define SGN_ERR_LEN 512
+#define SGN_ADDR_LEN 64 /* "ADDR@PORT" text, IPv6 with a scope included */
 #define SGN_MAX_SERVERS (ZC_SIGNERS_MAX_NS * ZC_SIGNERS_MAX_ADDRS)
 #define SGN_MAX_ZSIG 16
 #define SGN_DEFAULT_TTL 3600
@@ -41,6 +43,14 @@
  *         0 with *ret_status (as waitpid() gives it) and what it wrote to stdout
  *         and stderr in @out (the last @outlen - 1 bytes, one line), or an error
  *         with @why (cannot start it; ZC_ETIMEOUT: killed after @timeout_ms).
+ *  resolve: the addresses of nameserver @name (absolute), A and AAAA, through the
+ *         validating resolver: 0 with up to @max "ADDR@53" strings in @out (*ret_n,
+ *         0 when the name has no address) and the security of the answers
+ *         (*ret_sec: secure when every answer was, else insecure), or an error with
+ *         @why: ZC_ERESOLV (SERVFAIL, NXDOMAIN, another rcode), ZC_EBOGUS
+ *         (validation failed), ZC_ETIMEOUT, ZC_ECONFIG (resolver options). NULL
+ *         in a table: names without addresses cannot be resolved (ZC_ENOTSUP).
+ * The real table's @ud is the controller (zc_signers_new()).
  */
 struct sgn_io {
 	int (*query)(void *ud, const char *server, const ldns_rdf *qname, ldns_rr_type type,
@@ -53,6 +63,8 @@ struct sgn_io {
 	void (*sleep_ms)(void *ud, unsigned ms);
 	int (*run)(void *ud, char *const argv[], unsigned timeout_ms, int *ret_status, char *out,
 		   size_t outlen, char *why, size_t whylen);
+	int (*resolve)(void *ud, const char *name, char (*out)[SGN_ADDR_LEN], unsigned max,
+		       unsigned *ret_n, enum zc_security *ret_sec, char *why, size_t whylen);
 };
 
 /* The real keys-command runner (keyscmd.c). */
@@ -62,6 +74,24 @@ int sgn_run_command(void *ud, char *const argv[], unsigned timeout_ms, int *ret_
 /* The network and the system clock (io.c). */
 extern const struct sgn_io sgn_io_real;
 
+/*
+ * A nameserver name given without addresses, as the resolver answered for it
+ * during one pass (resolve.c): every pass asks once per name, and every read in
+ * that pass uses the same answer.
+ */
+struct sgn_ns_entry {
+	struct sgn_ns_entry *next;
+	char name[ZC_DNS_MAX_NAME_TEXT];
+	int status;            /* 0, or why the name gave no address (the resolve op's error) */
+	char why[SGN_ERR_LEN]; /* when status is not 0 */
+	enum zc_security sec;
+	char addrs[ZC_SIGNERS_MAX_ADDRS][SGN_ADDR_LEN];
+	unsigned n_addrs;
+};
+
+/* The real resolver (resolve.c): a libevent loop of its own, made on first use. */
+struct sgn_dns;
+
 struct zc_signers {
 	struct zc_ctx *ctx;   /* borrowed */
 	struct zc_store *st;  /* borrowed */
@@ -69,7 +99,22 @@ struct zc_signers {
 	const struct sgn_io *io;
 	void *io_ud;
 	char err[SGN_ERR_LEN]; /* zc_signers_last_error() */
+	struct sgn_ns_entry *ns_cache; /* this pass's answers */
+	struct sgn_dns *dns;
 };
+
+/* The real resolve op (resolve.c); @ud is the controller. */
+int sgn_resolve_real(void *ud, const char *name, char (*out)[SGN_ADDR_LEN], unsigned max,
+		     unsigned *ret_n, enum zc_security *ret_sec, char *why, size_t whylen);
+/* Frees the real resolver of @c (zc_signers_free()). */
+void sgn_dns_free(struct zc_signers *c);
+/* Forgets the answers of the last pass: the next reads resolve again. */
+void sgn_ns_cache_clear(struct zc_signers *c);
+/*
+ * The answer for nameserver @name (absolute, lower-case) in this pass: looked up
+ * in the cache, else resolved once and kept. NULL only on ENOMEM.
+ */
+const struct sgn_ns_entry *sgn_ns_resolve(struct zc_signers *c, const char *name);
 
 /* For the unit tests: replaces the transport and clock of @c. */
 void zc_signers_set_io(struct zc_signers *c, const struct sgn_io *io, void *ud);
@@ -144,8 +189,30 @@ struct sgn_view {
  */
 unsigned sgn_signed_by(const struct sgn_view *v, const ldns_rr *key, ldns_rr_type covered);
 
-/* The authoritative servers of @s ("ADDR@PORT"), pointers into @s. */
-unsigned sgn_servers(const struct zc_signer *s, const char **out, unsigned max);
+/* Where the address of an authoritative server of a signer came from. */
+enum sgn_source {
+	SGN_SRC_CONFIG = 0, /* ns=NAME=ADDR */
+	SGN_SRC_DNS = 1,    /* ns=NAME, resolved in this pass */
+	SGN_SRC_SERVER = 2, /* the signer's server (rfc2136, no ns name at all to ask) */
+};
+const char *sgn_source_str(enum sgn_source s);
+
+struct sgn_server {
+	const char *addr; /* "ADDR@PORT"; into the signer or the pass's cache */
+	const char *ns;   /* the nameserver name; NULL for the signer's server */
+	enum sgn_source source;
+};
+
+/*
+ * The authoritative servers of @s, each address once: the addresses given with
+ * its ns names, and those of the names given without addresses, resolved (A and
+ * AAAA, port 53) once per pass. A name that gives no address (SERVFAIL,
+ * NXDOMAIN, no A/AAAA, bogus, timeout) is never skipped: the result is then its
+ * error, with @why naming the signer and the name, and the servers found so far
+ * in @out (*ret_n). Returns 0, that error, or -ENOMEM.
+ */
+int sgn_servers(struct zc_signers *c, const struct zc_signer *s, struct sgn_server *out,
+		unsigned max, unsigned *ret_n, char *why, size_t whylen);
 
 /*
  * Reads the apex of @zone at every server of @s: SOA (with RRSIGs), DNSKEY, CDS,

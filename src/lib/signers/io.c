@@ -221,4 +221,5 @@ const struct sgn_io sgn_io_real = {
 	.mono_ms = real_mono_ms,
 	.sleep_ms = real_sleep_ms,
 	.run = sgn_run_command,
+	.resolve = sgn_resolve_real,
 };

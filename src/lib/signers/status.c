@@ -130,20 +130,59 @@ static const char *key_role(const struct sgn_view *v, const ldns_rr *key)
 	return "zsk";
 }
 
-static json_t *signer_json(const struct sgn_set *set, const struct sgn_targets *t, unsigned i)
+/*
+ * The signer's nameservers: each name with its addresses, where they came from
+ * (the configuration, or DNS in this pass) and, for DNS, the answers' security
+ * or why the name gave no address.
+ */
+static json_t *nameservers_json(struct zc_signers *c, const struct zc_signer *s)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < s->n_ns; i++) {
+		const struct sgn_ns_entry *e = NULL;
+		json_t *addrs = json_array();
+
+		if (s->ns[i].n_addrs == 0) {
+			e = sgn_ns_resolve(c, s->ns[i].name);
+		}
+		for (unsigned k = 0; addrs && k < s->ns[i].n_addrs; k++) {
+			json_array_append_new(addrs, json_string(s->ns[i].addrs[k]));
+		}
+		for (unsigned k = 0; addrs && e && k < e->n_addrs; k++) {
+			json_array_append_new(addrs, json_string(e->addrs[k]));
+		}
+		json_array_append_new(
+			a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", s->ns[i].name, "source",
+				     sgn_source_str(s->ns[i].n_addrs ? SGN_SRC_CONFIG : SGN_SRC_DNS),
+				     "addresses", addrs ? addrs : json_array(), "security",
+				     e && e->status == 0 ? json_string(zc_security_str(e->sec))
+							 : json_null(),
+				     "error", e && e->status < 0 ? json_string(e->why) : json_null()));
+	}
+	return a;
+}
+
+static json_t *signer_json(struct zc_signers *c, const struct sgn_set *set,
+			   const struct sgn_targets *t, unsigned i)
 {
 	const struct sgn_view *v = &set->view[i];
 	const struct zc_signer *s = set->cfg[i];
-	const char *servers[SGN_MAX_SERVERS];
-	unsigned n = sgn_servers(s, servers, ZC_ARRAY_SIZE(servers));
+	struct sgn_server servers[SGN_MAX_SERVERS];
+	char why[SGN_ERR_LEN] = "";
+	unsigned n = 0;
 	json_t *o, *srv = json_array(), *keys = json_array(), *ns = json_array();
 
+	/* the servers of this pass (resolved when the view was read), even a partial set */
+	(void)sgn_servers(c, s, servers, ZC_ARRAY_SIZE(servers), &n, why, sizeof(why));
 	for (unsigned k = 0; srv && k < n; k++) {
-		json_array_append_new(srv, json_string(servers[k]));
+		json_array_append_new(srv, json_pack("{s:s, s:o, s:s}", "address", servers[k].addr,
+						     "ns", str_or_null(servers[k].ns), "source",
+						     sgn_source_str(servers[k].source)));
 	}
-	o = json_pack("{s:s, s:s, s:s, s:o}", "name", s->name, "state",
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", s->name, "state",
 		      sgn_state_str(set->group->m[i].state), "driver", zc_signer_driver_str(s->driver),
-		      "servers", srv);
+		      "servers", srv, "nameservers", nameservers_json(c, s));
 	if (!o) {
 		json_decref(keys);
 		json_decref(ns);
@@ -260,7 +299,7 @@ static int live_json(struct zc_signers *c, const struct zc_group_row *row, json_
 		for (unsigned i = 0; i < g.n; i++) {
 			if (cfg[i]) {
 				json_array_append_new(signers,
-						      signer_json(&set, have_t ? &t : NULL, i));
+						      signer_json(c, &set, have_t ? &t : NULL, i));
 			}
 		}
 		in_sync = have_t && parent.status == 0;
@@ -384,6 +423,8 @@ int zc_signers_status(struct zc_signers *c, const char *zone, bool live, json_t 
 		return -EINVAL;
 	}
 	c->err[0] = '\0';
+	/* one look: each nameserver name is resolved once for it */
+	sgn_ns_cache_clear(c);
 	a = json_array();
 	if (!a) {
 		return -ENOMEM;

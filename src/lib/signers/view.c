@@ -26,29 +26,6 @@ static void verr(char *buf, const char *fmt, ...)
 	va_end(ap);
 }
 
-unsigned sgn_servers(const struct zc_signer *s, const char **out, unsigned max)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < s->n_ns; i++) {
-		for (unsigned j = 0; j < s->ns[i].n_addrs; j++) {
-			bool dup = false;
-
-			for (unsigned k = 0; k < n; k++) {
-				dup = dup || strcmp(out[k], s->ns[i].addrs[j]) == 0;
-			}
-			if (!dup && n < max) {
-				out[n++] = s->ns[i].addrs[j];
-			}
-		}
-	}
-	/* No addresses given: the primary that takes the UPDATEs answers for itself. */
-	if (n == 0 && s->driver == ZC_SIGNER_RFC2136 && max > 0) {
-		out[n++] = s->server;
-	}
-	return n;
-}
-
 void sgn_view_release(struct sgn_view *v)
 {
 	if (!v) {
@@ -274,7 +251,7 @@ out:
 int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *zone,
 		  struct sgn_view *v)
 {
-	const char *servers[SGN_MAX_SERVERS];
+	struct sgn_server servers[SGN_MAX_SERVERS];
 	char who[ZC_SIGNER_MAX_NAME + 16];
 	ldns_rdf *apex = NULL;
 	struct one first = { 0 }, o;
@@ -284,7 +261,11 @@ int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *z
 	memset(v, 0, sizeof(*v));
 	v->s = s;
 	snprintf(who, sizeof(who), "signer '%s'", s->name);
-	n = sgn_servers(s, servers, ZC_ARRAY_SIZE(servers));
+	r = sgn_servers(c, s, servers, ZC_ARRAY_SIZE(servers), &n, v->err, sizeof(v->err));
+	if (r < 0) {
+		/* a nameserver without an address now: not fewer servers, no view */
+		return v->status = r;
+	}
 	v->n_servers = n;
 	if (n == 0) {
 		verr(v->err, "%s has no server to read from (give ns=NAME=ADDR)", who);
@@ -296,7 +277,7 @@ int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *z
 		return v->status = r;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		r = read_one(c, servers[i], apex, who, i ? &o : &first, v->err);
+		r = read_one(c, servers[i].addr, apex, who, i ? &o : &first, v->err);
 		if (r < 0) {
 			goto out;
 		}
@@ -309,7 +290,7 @@ int sgn_view_read(struct zc_signers *c, const struct zc_signer *s, const char *z
 
 				verr(v->err, "%s: servers %s and %s serve different %s sets (a "
 					     "secondary not in sync yet?)",
-				     who, servers[0], servers[i], tname ? tname : "?");
+				     who, servers[0].addr, servers[i].addr, tname ? tname : "?");
 				free(tname);
 				one_release(&o);
 				r = ZC_EMISMATCH;

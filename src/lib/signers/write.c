@@ -59,7 +59,7 @@ static unsigned types_of(const ldns_rr_list *a, const ldns_rr_list *b, ldns_rr_t
  * when not (yet; @why says where), or an error (a server did not answer; @why).
  * *ret_effect becomes true when any server shows any part of the change.
  */
-static int readback_once(struct zc_signers *c, const char *const *servers, unsigned n,
+static int readback_once(struct zc_signers *c, const struct sgn_server *servers, unsigned n,
 			 const ldns_rdf *apex, const ldns_rr_list *add, const ldns_rr_list *del,
 			 bool *ret_effect, char *why, size_t whylen)
 {
@@ -72,11 +72,11 @@ static int readback_once(struct zc_signers *c, const char *const *servers, unsig
 			char qwhy[SGN_ERR_LEN] = "";
 			ldns_pkt *p = NULL;
 			ldns_rr_list *have;
-			int e = c->io->query(c->io_ud, servers[s], apex, types[m], c->o.timeout_ms, &p,
+			int e = c->io->query(c->io_ud, servers[s].addr, apex, types[m], c->o.timeout_ms, &p,
 					     qwhy, sizeof(qwhy));
 
 			if (e < 0) {
-				snprintf(why, whylen, "read-back from %s failed (%s)", servers[s],
+				snprintf(why, whylen, "read-back from %s failed (%s)", servers[s].addr,
 					 qwhy[0] ? qwhy : zc_strerror(e));
 				return e;
 			}
@@ -102,7 +102,7 @@ static int readback_once(struct zc_signers *c, const char *const *servers, unsig
 						char *rd = sgn_rdata_str(rr);
 						char *tn = ldns_rr_type2str(types[m]);
 
-						snprintf(why, whylen, "%s %s %s %s", servers[s],
+						snprintf(why, whylen, "%s %s %s %s", servers[s].addr,
 							 pass ? "still serves" : "does not serve",
 							 tn ? tn : "?", rd ? rd : "?");
 						free(rd);
@@ -121,7 +121,7 @@ int sgn_write(struct zc_signers *c, const struct zc_signer *s, const char *zone,
 	      const ldns_rr_list *add, const ldns_rr_list *del, struct sgn_write_result *res,
 	      void (*sent)(void *ud, const struct zc_signer *s), void *ud)
 {
-	const char *servers[SGN_MAX_SERVERS];
+	struct sgn_server servers[SGN_MAX_SERVERS];
 	char why[SGN_ERR_LEN] = "";
 	ldns_rdf *apex = NULL;
 	uint64_t deadline;
@@ -130,7 +130,19 @@ int sgn_write(struct zc_signers *c, const struct zc_signer *s, const char *zone,
 
 	memset(res, 0, sizeof(*res));
 	res->rcode = -1;
-	res->servers = sgn_servers(s, servers, ZC_ARRAY_SIZE(servers));
+	/*
+	 * Every server it will be read back from is known before anything is sent:
+	 * a nameserver that gives no address now would leave a server unchecked.
+	 */
+	e = sgn_servers(c, s, servers, ZC_ARRAY_SIZE(servers), &res->servers, res->why,
+			sizeof(res->why));
+	if (e == -ENOMEM) {
+		return e;
+	}
+	if (e < 0) {
+		res->outcome = SGN_WRITE_TRANSIENT;
+		return 0;
+	}
 	e = zc_name_from_str(zone, &apex);
 	if (e < 0) {
 		res->outcome = SGN_WRITE_REFUSED;
