@@ -68,6 +68,32 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...) ZC_PRINTF(2, 3);
  */
 int cmd_parse_options(const struct cmd *c, void *state, int argc, char **argv, int *ret_optind);
 
+/*
+ * The validating resolver's options, one definition for every command that
+ * resolves names (option table entries, parsing, and the zc_resolver_opts made
+ * of them).
+ */
+#define CMD_MAX_FORWARD 8
+struct cmd_resolver_args {
+	const char *trust_anchor;
+	const char *root_hints;
+	const char *forward[CMD_MAX_FORWARD + 1]; /* NULL-terminated */
+	size_t n_forward;
+};
+/* The table entries; @set must hand them to cmd_resolver_set(). */
+#define CMD_RESOLVER_OPTS(set)                                                                   \
+	{ "trust-anchor", 0, true, "FILE", "resolver trust anchor (DS or DNSKEY lines)", set },  \
+		{ "root-hints", 0, true, "FILE", "resolver root hints", set },                    \
+		{ "forward", 0, true, "ADDR", "resolver forwarder (repeatable)", set }
+/*
+ * Sets option @o in @ra when it is one of CMD_RESOLVER_OPTS. Returns 1 (it was),
+ * 0 (another option) or -EINVAL with why in @err.
+ */
+int cmd_resolver_set(struct cmd_resolver_args *ra, const struct cmd_opt *o, const char *value,
+		     char *err, size_t errlen);
+/* @ret (zeroed first) from @ra; it points into @ra. */
+void cmd_resolver_opts(const struct cmd_resolver_args *ra, struct zc_resolver_opts *ret);
+
 /* Logger writing "zonecut: message" to stderr. */
 void cmd_log_stderr(void *ud, int level, const char *msg);
 

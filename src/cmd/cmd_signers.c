@@ -32,6 +32,8 @@ struct signers_args {
 	bool offline;
 	bool wait;
 	struct zc_signers_opts so;
+	struct cmd_resolver_args ra; /* for ns names given without addresses */
+	struct zc_resolver_opts ro;
 	uint64_t max_time_ms;
 };
 
@@ -52,8 +54,11 @@ static int signers_set(void *state, const struct cmd_opt *o, const char *value, 
 	struct signers_args *a = state;
 	const char *n = o->name;
 	uint64_t ms;
-	int r;
+	int r = cmd_resolver_set(&a->ra, o, value, err, errlen);
 
+	if (r != 0) {
+		return r < 0 ? r : 0;
+	}
 	if (strcmp(n, "db") == 0) {
 		a->db = value;
 	} else if (strcmp(n, "config") == 0) {
@@ -114,6 +119,7 @@ static const struct cmd_opt signers_opts[] = {
 	  "how long a write may take to show on every server (default 30s)", signers_set },
 	{ "retry", 0, true, "DURATION", "retry and parent polling interval (default 10s)",
 	  signers_set },
+	CMD_RESOLVER_OPTS(signers_set),
 	{ "config", 'c', true, "FILE", "read options from FILE", signers_set, true },
 	{ NULL },
 };
@@ -162,7 +168,12 @@ const struct cmd cmd_signers_def = {
 		"largest apex TTL served).\n"
 		"\n"
 		"Every write (RFC 2136 UPDATE with TSIG, or the PowerDNS API) is read back from\n"
-		"every authoritative server of the signer; a signer that answers NOERROR and\n"
+		"every authoritative server of the signer: the addresses given as\n"
+		"ns=NAME=ADDR, and for a name given without addresses its A and AAAA records\n"
+		"(port 53), resolved once per pass through the validating resolver\n"
+		"(--trust-anchor, --root-hints, --forward, as for scan). A name that gives no\n"
+		"address (NXDOMAIN, SERVFAIL, bogus, timeout) is never skipped: the step waits\n"
+		"and tries again, and status says why. A signer that answers NOERROR and\n"
 		"changes nothing stops the process. Waits are computed from the TTLs the servers\n"
 		"serve (DNSKEY-Wait, DS-Wait, NS-Wait); the parent's DS and NS sets are read from\n"
 		"the parent= servers. Each step, deadline and key pushed is recorded in the state\n"
@@ -553,6 +564,14 @@ static void print_zone(json_t *z)
 
 		printf("  signer %s (%s)", json_string_value(json_object_get(v, "name")),
 		       json_string_value(json_object_get(v, "state")));
+		json_array_foreach(json_object_get(v, "servers"), j, k) {
+			const char *ns = json_string_value(json_object_get(k, "ns"));
+
+			printf("%s %s (%s%s%s)", j ? "," : ", servers",
+			       json_string_value(json_object_get(k, "address")),
+			       json_string_value(json_object_get(k, "source")), ns ? " " : "",
+			       ns ? ns : "");
+		}
 		if (json_string_value(json_object_get(v, "error"))) {
 			printf(": %s\n", json_string_value(json_object_get(v, "error")));
 			continue;
@@ -677,6 +696,8 @@ static int cmd_signers(int argc, char **argv)
 	if (cmd_open_store(a.db, &st) < 0) {
 		return EXIT_OPERATIONAL;
 	}
+	cmd_resolver_opts(&a.ra, &a.ro);
+	a.so.resolver = &a.ro;
 	a.so.hook = on_point;
 	a.so.hook_userdata = getenv("ZONECUT_TEST_KILL_AT");
 	r = zc_signers_new(arg_ctx, st, &a.so, &c);

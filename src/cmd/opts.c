@@ -232,3 +232,32 @@ int cmd_parse_options(const struct cmd *c, void *state, int argc, char **argv, i
 	*ret_optind = optind;
 	return 0;
 }
+
+int cmd_resolver_set(struct cmd_resolver_args *ra, const struct cmd_opt *o, const char *value,
+		     char *err, size_t errlen)
+{
+	if (strcmp(o->name, "trust-anchor") == 0) {
+		ra->trust_anchor = value;
+	} else if (strcmp(o->name, "root-hints") == 0) {
+		ra->root_hints = value;
+	} else if (strcmp(o->name, "forward") == 0) {
+		if (ra->n_forward >= CMD_MAX_FORWARD) {
+			snprintf(err, errlen, "at most %d forwarders", CMD_MAX_FORWARD);
+			return -EINVAL;
+		}
+		ra->forward[ra->n_forward++] = value;
+		ra->forward[ra->n_forward] = NULL;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+void cmd_resolver_opts(const struct cmd_resolver_args *ra, struct zc_resolver_opts *ret)
+{
+	*ret = (struct zc_resolver_opts){
+		.trust_anchor_file = ra->trust_anchor,
+		.root_hints = ra->root_hints,
+		.forward = ra->n_forward ? ra->forward : NULL,
+	};
+}
