@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/internal.h"
 
 int out_json_line(json_t *obj)
 {
@@ -27,43 +28,12 @@ int out_json_line(json_t *obj)
 
 /* --- compact JSON text ----------------------------------------------------- */
 
-struct jbuf {
-	char *p;
-	size_t len, cap;
-	bool nomem;
-};
-
-static void jb_put(struct jbuf *b, const char *s, size_t n)
-{
-	if (b->nomem) {
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		char *p;
-
-		while (cap < b->len + n + 1) {
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->nomem = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 /* RFC 8259 §7: quote, backslash and control characters escaped; UTF-8 as it is. */
-static void jb_string(struct jbuf *b, const char *s, size_t n)
+static void jb_string(struct zc_buf *b, const char *s, size_t n)
 {
 	size_t run = 0;
 
-	jb_put(b, "\"", 1);
+	zc_buf_put(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[8];
@@ -71,34 +41,34 @@ static void jb_string(struct jbuf *b, const char *s, size_t n)
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			continue;
 		}
-		jb_put(b, s + run, i - run);
+		zc_buf_put(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {
 		case '"':
-			jb_put(b, "\\\"", 2);
+			zc_buf_put(b, "\\\"", 2);
 			break;
 		case '\\':
-			jb_put(b, "\\\\", 2);
+			zc_buf_put(b, "\\\\", 2);
 			break;
 		case '\n':
-			jb_put(b, "\\n", 2);
+			zc_buf_put(b, "\\n", 2);
 			break;
 		case '\t':
-			jb_put(b, "\\t", 2);
+			zc_buf_put(b, "\\t", 2);
 			break;
 		case '\r':
-			jb_put(b, "\\r", 2);
+			zc_buf_put(b, "\\r", 2);
 			break;
 		default:
 			snprintf(esc, sizeof(esc), "\\u%04X", c);
-			jb_put(b, esc, 6);
+			zc_buf_put(b, esc, 6);
 		}
 	}
-	jb_put(b, s + run, n - run);
-	jb_put(b, "\"", 1);
+	zc_buf_put(b, s + run, n - run);
+	zc_buf_put(b, "\"", 1);
 }
 
-static void jb_value(struct jbuf *b, const json_t *v, unsigned depth)
+static void jb_value(struct zc_buf *b, const json_t *v, unsigned depth)
 {
 	char num[32];
 	const char *key;
@@ -107,59 +77,59 @@ static void jb_value(struct jbuf *b, const json_t *v, unsigned depth)
 	bool first = true;
 
 	if (depth > 64) {
-		b->nomem = true; /* deeper than anything we make: refuse */
+		b->oom = true; /* deeper than anything we make: refuse */
 		return;
 	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		jb_put(b, "{", 1);
+		zc_buf_put(b, "{", 1);
 		json_object_foreach ((json_t *)v, key, item) {
 			if (!first) {
-				jb_put(b, ",", 1);
+				zc_buf_put(b, ",", 1);
 			}
 			first = false;
 			jb_string(b, key, strlen(key));
-			jb_put(b, ":", 1);
+			zc_buf_put(b, ":", 1);
 			jb_value(b, item, depth + 1);
 		}
-		jb_put(b, "}", 1);
+		zc_buf_put(b, "}", 1);
 		break;
 	case JSON_ARRAY:
-		jb_put(b, "[", 1);
+		zc_buf_put(b, "[", 1);
 		json_array_foreach (v, i, item) {
 			if (i > 0) {
-				jb_put(b, ",", 1);
+				zc_buf_put(b, ",", 1);
 			}
 			jb_value(b, item, depth + 1);
 		}
-		jb_put(b, "]", 1);
+		zc_buf_put(b, "]", 1);
 		break;
 	case JSON_STRING:
 		jb_string(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		jb_put(b, num,
+		zc_buf_put(b, num,
 		       (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 					json_integer_value(v)));
 		break;
 	case JSON_TRUE:
-		jb_put(b, "true", 4);
+		zc_buf_put(b, "true", 4);
 		break;
 	case JSON_FALSE:
-		jb_put(b, "false", 5);
+		zc_buf_put(b, "false", 5);
 		break;
 	case JSON_NULL:
-		jb_put(b, "null", 4);
+		zc_buf_put(b, "null", 4);
 		break;
 	default: {
 		/* reals: jansson's own formatting */
 		char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 
 		if (!t) {
-			b->nomem = true;
+			b->oom = true;
 			return;
 		}
-		jb_put(b, t, strlen(t));
+		zc_buf_put(b, t, strlen(t));
 		free(t);
 	}
 	}
@@ -167,17 +137,13 @@ static void jb_value(struct jbuf *b, const json_t *v, unsigned depth)
 
 char *out_json_text(const json_t *obj)
 {
-	struct jbuf b = { 0 };
+	struct zc_buf b = { 0 };
 
 	if (!obj) {
 		return NULL;
 	}
 	jb_value(&b, obj, 0);
-	if (b.nomem) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p;
+	return zc_buf_steal(&b);
 }
 
 int out_finish(int code)

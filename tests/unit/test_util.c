@@ -195,6 +195,39 @@ static void test_conf_env(void **state)
 	zc_conf_free(c);
 }
 
+static void test_buf_grows_and_terminates(void **state)
+{
+	struct zc_buf b = { 0 };
+	char chunk[700];
+	char *s;
+	(void)state;
+
+	assert_null(zc_buf_steal(&b)); /* nothing put */
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 10; i++) {
+		zc_buf_put(&b, chunk, sizeof(chunk));
+		assert_false(b.oom);
+		assert_int_equal(b.len, (size_t)(i + 1) * sizeof(chunk));
+		assert_int_equal(b.p[b.len], '\0');
+		assert_true(b.cap > b.len);
+	}
+	zc_buf_put(&b, "ab", 2);
+	s = zc_buf_steal(&b);
+	assert_non_null(s);
+	assert_int_equal(strlen(s), 7002);
+	assert_string_equal(s + 7000, "ab");
+	assert_null(b.p);
+	assert_int_equal(b.len, 0);
+	free(s);
+	/* after a failed allocation: appends ignored, steal says so */
+	zc_buf_put(&b, "a", 1);
+	b.oom = true;
+	zc_buf_put(&b, "b", 1);
+	assert_int_equal(b.len, 1);
+	assert_null(zc_buf_steal(&b));
+	zc_buf_release(&b);
+}
+
 static void test_wire_sticky_error(void **state)
 {
 	static const uint8_t b[] = { 0x12, 0x34, 0x56 };
@@ -263,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_conf_load_errors),
 		cmocka_unit_test(test_conf_load_long_line_and_missing),
 		cmocka_unit_test(test_conf_env),
+		cmocka_unit_test(test_buf_grows_and_terminates),
 		cmocka_unit_test(test_wire_sticky_error),
 		cmocka_unit_test(test_log_threshold),
 	};

@@ -121,55 +121,24 @@ static bool key_is_candidate(const ldns_rr *key, const struct sig_fields *f, str
 	return true;
 }
 
-/* A growing byte buffer for the signed data. */
-struct sdata {
-	uint8_t *p;
-	size_t len, cap;
-	bool nomem;
-};
-
-static void sd_put(struct sdata *b, const void *data, size_t len)
-{
-	if (b->nomem || len == 0) {
-		return;
-	}
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 512;
-		uint8_t *p;
-
-		while (cap < b->len + len) {
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->nomem = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-}
-
 /* A name, lower-cased (RFC 4034 §6.2); length octets are <= 63 and never touched. */
-static void sd_put_lower(struct sdata *b, const uint8_t *name, size_t len)
+static void sd_put_lower(struct zc_buf *b, const uint8_t *name, size_t len)
 {
 	size_t at = b->len;
 
-	sd_put(b, name, len);
-	for (size_t i = at; !b->nomem && i < b->len; i++) {
+	zc_buf_put(b, name, len);
+	for (size_t i = at; !b->oom && i < b->len; i++) {
 		if (b->p[i] >= 'A' && b->p[i] <= 'Z') {
 			b->p[i] = (uint8_t)(b->p[i] + 32);
 		}
 	}
 }
 
-static void sd_put16(struct sdata *b, uint16_t v)
+static void sd_put16(struct zc_buf *b, uint16_t v)
 {
 	uint8_t o[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 
-	sd_put(b, o, sizeof(o));
+	zc_buf_put(b, o, sizeof(o));
 }
 
 /*
@@ -179,7 +148,7 @@ static void sd_put16(struct sdata *b, uint16_t v)
  * RRSIG's Labels field is the wildcard that produced it (RFC 4035 §5.3.2).
  */
 static int signed_data(const ldns_rr_list *set, const ldns_rr *rrsig, const struct sig_fields *f,
-		       struct sdata *b)
+		       struct zc_buf *b)
 {
 	const ldns_rdf *owner = ldns_rr_owner(ldns_rr_list_rr(set, 0));
 	const uint8_t *ow = ldns_rdf_data(owner);
@@ -191,7 +160,7 @@ static int signed_data(const ldns_rr_list *set, const ldns_rr *rrsig, const stru
 	for (size_t i = 0; i < 7; i++) {
 		const ldns_rdf *rdf = ldns_rr_rdf(rrsig, i);
 
-		sd_put(b, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+		zc_buf_put(b, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
 	}
 	sd_put_lower(b, ldns_rdf_data(f->signer), ldns_rdf_size(f->signer));
 	if (wildcard) {
@@ -208,21 +177,21 @@ static int signed_data(const ldns_rr_list *set, const ldns_rr *rrsig, const stru
 		int r;
 
 		if (wildcard) {
-			sd_put(b, "\001*", 2);
+			zc_buf_put(b, "\001*", 2);
 		}
 		sd_put_lower(b, ow, ow_len);
 		sd_put16(b, ldns_rr_get_type(rr));
 		sd_put16(b, ldns_rr_get_class(rr));
-		sd_put(b, ttl, 4);
+		zc_buf_put(b, ttl, 4);
 		r = dns_rdata_wire(rr, true, &rd, &rd_len);
 		if (r < 0) {
 			return r;
 		}
 		sd_put16(b, (uint16_t)rd_len);
-		sd_put(b, rd, rd_len);
+		zc_buf_put(b, rd, rd_len);
 		free(rd);
 	}
-	return b->nomem ? -ENOMEM : 0;
+	return b->oom ? -ENOMEM : 0;
 }
 
 /* One RRSIG against every candidate key, within the verification budget. */
@@ -230,7 +199,7 @@ static int check_one(struct zc_sig_cache *cache, const ldns_rr_list *rrset, cons
 		     const ldns_rr_list *keys, uint32_t now, unsigned *budget,
 		     struct zc_sig_result *res)
 {
-	struct sdata data = { 0 };
+	struct zc_buf data = { 0 };
 	const ldns_rdf *sig;
 	const ldns_rr *first = ldns_rr_list_rr(rrset, 0);
 	const ldns_rdf *owner = ldns_rr_owner(first);
@@ -285,7 +254,7 @@ static int check_one(struct zc_sig_cache *cache, const ldns_rr_list *rrset, cons
 		}
 		free(kbuf);
 		if (st == -ENOMEM) {
-			free(data.p);
+			zc_buf_release(&data);
 			return st;
 		}
 		if (st == 0) {
@@ -296,7 +265,7 @@ static int check_one(struct zc_sig_cache *cache, const ldns_rr_list *rrset, cons
 			res->key = key;
 		}
 	}
-	free(data.p);
+	zc_buf_release(&data);
 	res->status = best;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef ZC_UTIL_INTERNAL_H
 #define ZC_UTIL_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <zonecut/util.h>
@@ -20,6 +21,23 @@ static inline void zc_freep(void *p)
 	free(*(void **)p);
 }
 #define _cleanup_free_ __attribute__((cleanup(zc_freep)))
+
+/*
+ * struct zc_buf - a growable byte buffer; start from { 0 }. Appends after an
+ * allocation failure are ignored and the buffer says so (oom); p is always
+ * NUL-terminated once anything was put.
+ */
+struct zc_buf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void zc_buf_put(struct zc_buf *b, const void *data, size_t len);
+/* zc_buf_steal() - the contents as a string (caller frees), NULL after an allocation
+ * failure or when nothing was put; @b is empty afterwards. */
+char *zc_buf_steal(struct zc_buf *b);
+void zc_buf_release(struct zc_buf *b);
 
 /*
  * struct zc_wire - a bounds-checked cursor over untrusted bytes with a sticky
