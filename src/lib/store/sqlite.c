@@ -958,8 +958,8 @@ static int sq_server_failure(struct zc_store *st, const char *child, const char 
 			     int64_t now, int64_t *ret_next_retry, uint32_t *ret_failures)
 {
 	sqlite3_stmt *stmt;
-	uint32_t failures;
-	int64_t next;
+	uint32_t failures = 0;
+	int64_t next = 0;
 	int r;
 
 	r = tx_begin(st);
@@ -1014,8 +1014,8 @@ static int sq_server_success(struct zc_store *st, const char *child, const char 
 static int sq_server_get(struct zc_store *st, const char *child, const char *server,
 			 int64_t *ret_next_retry, uint32_t *ret_failures)
 {
-	uint32_t failures;
-	int64_t next;
+	uint32_t failures = 0;
+	int64_t next = 0;
 	int r = srv_read(st, child, server, &next, &failures);
 
 	if (r < 0) {
