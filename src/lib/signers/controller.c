@@ -1218,9 +1218,12 @@ static int check_group(struct run *r)
 	const char *who = NULL;
 	int e = prepare(r, &t, true);
 
-	if (e == 0) {
-		e = sgn_check_group(set_of(r), &t, &who, why, sizeof(why));
+	/* prepare() may itself say S_WAIT (1): only the check's own 1 is a refusal */
+	if (e != 0) {
+		sgn_targets_release(&t);
+		return e;
 	}
+	e = sgn_check_group(set_of(r), &t, &who, why, sizeof(why));
 	sgn_targets_release(&t);
 	if (e == 1) {
 		return stop(r, who, "%s", why);
