@@ -494,13 +494,87 @@ class PdnsSigner(Signer):
         return self
 
 
+class KnotSecondary:
+    """A Knot secondary of a signer's zone at addr@53, transferring from the
+    signer's primary with its TSIG key. The primary sends no NOTIFY, so the
+    secondary lags until refresh() (its SOA refresh is an hour)."""
+
+    def __init__(self, workdir, addr, primary):
+        self.dir, self.addr, self.primary = workdir, addr, primary
+        self.proc = None
+        os.makedirs(workdir, exist_ok=True)
+
+    def serial(self, addr):
+        m = query(addr, CHILD, "SOA", dnssec=False)
+        rr = rrset_of(m, CHILD, "SOA")
+        return rr[0].serial if rr else None
+
+    def in_step(self):
+        return self.serial(self.addr) == self.serial(self.primary.addr)
+
+    def start(self):
+        d = self.dir
+        os.makedirs(os.path.join(d, "db"), exist_ok=True)
+        conf = """server:
+    listen: %(addr)s@53
+    rundir: %(d)s
+    pidfile: %(d)s/knot.pid
+database:
+    storage: %(d)s/db
+control:
+    listen: %(d)s/knot.sock
+log:
+  - target: stderr
+    any: info
+key:
+  - id: %(key)s
+    algorithm: hmac-sha256
+    secret: %(secret)s
+remote:
+  - id: primary
+    address: %(primary)s@53
+    key: %(key)s
+zone:
+  - domain: %(zone)s
+    storage: %(d)s
+    file: %(d)s/secondary.zone
+    master: primary
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: changes
+""" % {"addr": self.addr, "d": d, "key": TSIG_NAME, "secret": self.primary.secret,
+       "primary": self.primary.addr, "zone": CHILD}
+        with open(os.path.join(d, "knot.conf"), "w") as f:
+            f.write(conf)
+        self.proc = Proc([find("knotd"), "-c", os.path.join(d, "knot.conf")],
+                         os.path.join(d, "knot.log"), d)
+        wait_for(self.in_step, 20, "knot secondary of %s" % self.primary.name, self.proc)
+        return self
+
+    def refresh(self, timeout=10):
+        """Transfers what the primary has now, and waits until it serves it."""
+        if self.in_step():
+            return
+        subprocess.run([find("knotc"), "-s", os.path.join(self.dir, "knot.sock"),
+                        "zone-refresh", CHILD], capture_output=True, text=True, timeout=20)
+        wait_for(self.in_step, timeout, "secondary refresh", self.proc)
+
+    def rd(self, rtype):
+        return rdatas(self.addr, CHILD, rtype)
+
+    def stop(self):
+        if self.proc:
+            self.proc.stop()
+
+
 class KnotParent:
     """The parent zone example., signed by Knot, taking DS and NS updates for
     multi.example. under TSIG (the registry's primary)."""
 
-    def __init__(self, workdir, addr, ttl, delegation_ns, ns_addrs, ds):
+    def __init__(self, workdir, addr, ttl, delegation_ns, ns_addrs, ds, extra=()):
         self.dir, self.addr, self.ttl = workdir, addr, ttl
         self.delegation_ns, self.ns_addrs, self.initial_ds = delegation_ns, ns_addrs, ds
+        self.extra = list(extra)  # more records of the parent zone, e.g. a second A
         self.secret = tsig_secret()
         self.proc = None
         os.makedirs(workdir, exist_ok=True)
@@ -512,6 +586,7 @@ class KnotParent:
         recs += ["multi NS %s" % n for n in self.delegation_ns]
         recs += ["multi DS %s" % ds for ds in self.initial_ds]
         recs += ["%s A %s" % (n, a) for n, a in self.ns_addrs.items()]
+        recs += self.extra
         with open(os.path.join(d, "parent.zone"), "w") as f:
             f.write(zone_text(PARENT, ["ns1.parent.example."], self.ttl, recs))
         conf = """server:
@@ -636,6 +711,7 @@ class Lab:
         self.testbed = None
         self.resolver = None
         self.pinned = {}
+        self.parent_extra = []  # records added to the parent zone at start()
         n = 21
         for s in signers:
             addr = "%s.%d" % (self.base, n)
@@ -673,7 +749,7 @@ class Lab:
         self.parent = KnotParent(os.path.join(self.dir, "parent"), self.parent_addr, self.ttl,
                                  [self.signers[g].ns_name for g in group],
                                  {s.ns_name: s.addr for s in self.signers.values()},
-                                 ds).start()
+                                 ds, extra=self.parent_extra).start()
         root = {"name": "signers", "base": self.base,
                 "zones": {".": {"ttl": self.ttl, "records": [
                     "example. %d IN NS ns1.parent.example." % self.ttl,
