@@ -614,6 +614,9 @@ struct world {
 	char runs[16][64]; /* the keys-command runs: "ACTION ROLE TAGS" */
 	unsigned n_runs;
 	bool ignore_cmd; /* the keys-command exits 0 and does nothing */
+	unsigned resolves;    /* nameserver names looked up */
+	int resolve_err;      /* 0: ns1.NAME.example. is signer NAME's address; else this error */
+	unsigned resolve_n;   /* with resolve_err 0: this many addresses (NODATA when 0) */
 };
 
 static struct fake_signer *fs_by_addr(struct world *w, const char *addr)
@@ -831,6 +834,40 @@ static int fake_run(void *ud, char *const argv[], unsigned timeout_ms, int *ret_
 	return 0;
 }
 
+/* ns1.NAME.example. has signer NAME's address, unless the world says otherwise. */
+static int fake_resolve(void *ud, const char *name, char (*out)[SGN_ADDR_LEN], unsigned max,
+			unsigned *ret_n, enum zc_security *ret_sec, char *why, size_t whylen)
+{
+	struct world *w = ud;
+
+	w->resolves++;
+	switch (w->resolve_err) {
+	case 0:
+		break;
+	case ZC_EBOGUS:
+		snprintf(why, whylen, "%s A: DNSSEC validation failed (signature expired)", name);
+		return ZC_EBOGUS;
+	case ZC_ETIMEOUT:
+		snprintf(why, whylen, "%s A: no answer from the resolver (timeout)", name);
+		return ZC_ETIMEOUT;
+	default:
+		snprintf(why, whylen, "%s AAAA: SERVFAIL", name);
+		return w->resolve_err;
+	}
+	*ret_n = 0;
+	for (unsigned i = 0; i < w->n && w->resolve_n > 0; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "ns1.%s.example.", w->s[i].name);
+		if (strcmp(want, name) == 0 && max > 0) {
+			snprintf(out[0], SGN_ADDR_LEN, "%s", w->s[i].addr);
+			*ret_n = 1;
+		}
+	}
+	*ret_sec = ZC_SEC_SECURE;
+	return 0;
+}
+
 static const struct sgn_io fake_io = {
 	.query = fake_query,
 	.apply = fake_apply,
@@ -838,6 +875,7 @@ static const struct sgn_io fake_io = {
 	.mono_ms = fake_mono,
 	.sleep_ms = fake_sleep,
 	.run = fake_run,
+	.resolve = fake_resolve,
 };
 
 /* The clock moves by @s seconds. */
@@ -904,6 +942,20 @@ static void configure(struct cfix *f, const char *name, const char *addr)
 		 name, addr);
 	assert_int_equal(zc_signer_parse(spec, &s, err, sizeof(err)), 0);
 	assert_int_equal(zc_signers_signer_add(f->c, s, false), 0);
+	zc_signer_free(s);
+}
+
+/* Signer @name again, its nameserver name without an address (resolved). */
+static void configure_by_name(struct cfix *f, const char *name, const char *addr)
+{
+	struct zc_signer *s = NULL;
+	char spec[256], err[256] = "";
+
+	snprintf(spec, sizeof(spec), "%s server=%s tsig=" TSIG " ns=ns1.%s.example.", name, addr,
+		 name);
+	assert_int_equal(zc_signer_parse(spec, &s, err, sizeof(err)), 0);
+	assert_int_equal(s->ns[0].n_addrs, 0);
+	assert_int_equal(zc_signers_signer_add(f->c, s, true), 0);
 	zc_signer_free(s);
 }
 
@@ -1475,6 +1527,124 @@ static void test_config_guards(void **state)
 	assert_int_equal(zc_signers_zone_remove(f->c, ZONE), 0);
 }
 
+/* The first "signers" entry named @name in a live status array. */
+static json_t *status_signer(json_t *a, const char *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(json_object_get(json_array_get(a, 0), "signers"), i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0) {
+			return v;
+		}
+	}
+	fail_msg("no signer %s in the status", name);
+	return NULL;
+}
+
+static void test_ns_name_resolved_once_per_pass_and_read_back(void **state)
+{
+	struct cfix *f = *state;
+	struct zc_signers_pass p;
+	json_t *a, *b, *srv;
+
+	f->w.resolve_n = 1;
+	configure_by_name(f, "bind", "192.0.2.2@53");
+	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_JOIN, "bind"), 0);
+	/* check, dnskey (read, written, read back) in one pass: one lookup */
+	assert_int_equal(zc_signers_run(f->c, NULL, &p), 0);
+	assert_int_equal(f->w.resolves, 1);
+	assert_int_equal(p.waiting, 1);
+	assert_int_equal(p.stopped, 0);
+	a = status_of(f);
+	assert_string_equal(proc_field(a, "step"), "dnskey-wait");
+	json_decref(a);
+	assert_int_equal(f->w.s[1].applies, 1);
+	assert_int_equal(count_type(f->w.s[1].zone, LDNS_RR_TYPE_DNSKEY), 3);
+	/* the next pass asks again */
+	tick(&f->w, 300);
+	assert_int_equal(zc_signers_run(f->c, NULL, &p), 0);
+	assert_int_equal(f->w.resolves, 2);
+	/* status: the address, and where it came from */
+	assert_int_equal(zc_signers_status(f->c, ZONE, true, &a), 0);
+	b = status_signer(a, "bind");
+	srv = json_array_get(json_object_get(b, "servers"), 0);
+	assert_string_equal(json_string_value(json_object_get(srv, "address")), "192.0.2.2@53");
+	assert_string_equal(json_string_value(json_object_get(srv, "source")), "dns");
+	assert_string_equal(json_string_value(json_object_get(srv, "ns")), "ns1.bind.example.");
+	srv = json_array_get(json_object_get(b, "nameservers"), 0);
+	assert_string_equal(json_string_value(json_object_get(srv, "security")), "secure");
+	assert_true(json_is_null(json_object_get(srv, "error")));
+	srv = json_array_get(json_object_get(status_signer(a, "knot"), "servers"), 0);
+	assert_string_equal(json_string_value(json_object_get(srv, "source")), "config");
+	json_decref(a);
+}
+
+static void test_ns_name_without_address_holds_the_step(void **state)
+{
+	struct cfix *f = *state;
+	static const struct {
+		int err;
+		unsigned n;
+		const char *why;
+	} cases[] = {
+		{ ZC_ERESOLV, 0, "SERVFAIL" },
+		{ ZC_EBOGUS, 0, "validation failed" },
+		{ ZC_ETIMEOUT, 0, "timeout" },
+		{ 0, 0, "no A or AAAA record" }, /* NODATA for both */
+	};
+	struct zc_signers_pass p;
+	json_t *a, *b;
+
+	configure_by_name(f, "bind", "192.0.2.2@53");
+	assert_int_equal(zc_signers_start(f->c, ZONE, ZC_PROC_JOIN, "bind"), 0);
+	for (size_t i = 0; i < ZC_ARRAY_SIZE(cases); i++) {
+		f->w.resolve_err = cases[i].err;
+		f->w.resolve_n = cases[i].n;
+		tick(&f->w, 10);
+		assert_int_equal(zc_signers_run(f->c, NULL, &p), 0);
+		/* never stopped, never gone on: the step waits and tries again */
+		assert_int_equal(p.waiting, 1);
+		assert_int_equal(p.stopped, 0);
+		a = status_of(f);
+		assert_string_equal(proc_field(a, "step"), "check");
+		assert_string_equal(proc_field(a, "status"), "waiting");
+		assert_non_null(strstr(proc_field(a, "error"), "ns1.bind.example."));
+		assert_non_null(strstr(proc_field(a, "error"), cases[i].why));
+		json_decref(a);
+		assert_int_equal(f->w.s[0].applies + f->w.s[1].applies, 0);
+	}
+	/* status: the signer cannot be read, the group is not in sync, and why */
+	assert_int_equal(zc_signers_status(f->c, ZONE, true, &a), 0);
+	b = status_signer(a, "bind");
+	assert_non_null(strstr(json_string_value(json_object_get(b, "error")), "no A or AAAA"));
+	assert_true(json_is_false(json_object_get(json_array_get(a, 0), "in_sync")));
+	assert_true(json_array_size(json_object_get(b, "servers")) == 0);
+	assert_non_null(strstr(json_string_value(json_object_get(
+				       json_array_get(json_object_get(b, "nameservers"), 0), "error")),
+			       "no A or AAAA"));
+	json_decref(a);
+	/* a write is not sent when its read-back set is not known */
+	{
+		struct zc_signer *s = NULL;
+		struct sgn_write_result res;
+		ldns_rr_list *add = rrs(ZONE " 300 IN NS ns9.example.", NULL);
+
+		assert_int_equal(zc_signers_signer_get(f->c, "bind", &s), 0);
+		assert_int_equal(sgn_write(f->c, s, ZONE, add, NULL, &res, NULL, NULL), 0);
+		assert_int_equal(res.outcome, SGN_WRITE_TRANSIENT);
+		assert_int_equal(f->w.s[1].applies, 0);
+		ldns_rr_list_deep_free(add);
+		zc_signer_free(s);
+	}
+	/* the name resolves again: the process goes on */
+	f->w.resolve_err = 0;
+	f->w.resolve_n = 1;
+	a = drive(f, 3000);
+	assert_string_equal(proc_field(a, "status"), "done");
+	json_decref(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1507,6 +1677,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zsk_rollover_in_a_scripted_world, world_setup,
 						world_teardown),
 		cmocka_unit_test_setup_teardown(test_rollover_ignored_keys_command_stops,
+						world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_ns_name_resolved_once_per_pass_and_read_back,
+						world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_ns_name_without_address_holds_the_step,
 						world_setup, world_teardown),
 	};
 

@@ -85,8 +85,9 @@ static int dns_ensure(struct zc_signers *c, char *why, size_t whylen)
 	ro.timeout_ms = dns_timeout_ms(c);
 	r = zc_resolver_new(c->ctx, c->dns->base, &ro, &c->dns->res);
 	if (r < 0) {
-		snprintf(why, whylen, "the resolver cannot be set up (%s: check the trust anchor, "
-				      "root hints and forwarders)",
+		snprintf(why, whylen,
+			 "the resolver cannot be set up (%s: check the trust anchor, "
+			 "root hints and forwarders)",
 			 zc_strerror(r));
 		c->dns->res = NULL;
 	}
@@ -214,15 +215,17 @@ int sgn_resolve_real(void *ud, const char *name, char (*out)[SGN_ADDR_LEN], unsi
 	}
 	for (int i = 0; i < 2; i++) {
 		if (lks[i].more) {
-			snprintf(why, whylen, "%s has more addresses than the %d a nameserver may have",
-				 name, ZC_SIGNERS_MAX_ADDRS);
+			snprintf(why, whylen,
+				 "%s has more addresses than the %d a nameserver may have", name,
+				 ZC_SIGNERS_MAX_ADDRS);
 			return ZC_ELIMIT;
 		}
 		secure = secure && lks[i].sec == ZC_SEC_SECURE;
 		for (unsigned k = 0; k < lks[i].n; k++) {
 			if (n == max) {
-				snprintf(why, whylen, "%s has more addresses than the %u a nameserver "
-						      "may have",
+				snprintf(why, whylen,
+					 "%s has more addresses than the %u a nameserver "
+					 "may have",
 					 name, max);
 				return ZC_ELIMIT;
 			}

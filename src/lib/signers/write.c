@@ -72,12 +72,12 @@ static int readback_once(struct zc_signers *c, const struct sgn_server *servers,
 			char qwhy[SGN_ERR_LEN] = "";
 			ldns_pkt *p = NULL;
 			ldns_rr_list *have;
-			int e = c->io->query(c->io_ud, servers[s].addr, apex, types[m], c->o.timeout_ms, &p,
-					     qwhy, sizeof(qwhy));
+			int e = c->io->query(c->io_ud, servers[s].addr, apex, types[m],
+					     c->o.timeout_ms, &p, qwhy, sizeof(qwhy));
 
 			if (e < 0) {
-				snprintf(why, whylen, "read-back from %s failed (%s)", servers[s].addr,
-					 qwhy[0] ? qwhy : zc_strerror(e));
+				snprintf(why, whylen, "read-back from %s failed (%s)",
+					 servers[s].addr, qwhy[0] ? qwhy : zc_strerror(e));
 				return e;
 			}
 			have = zc_rrset_extract(ldns_pkt_answer(p), apex, types[m]);
