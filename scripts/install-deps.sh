@@ -5,7 +5,7 @@
 set -eu
 
 BUILD_PKGS="build-essential meson ninja-build pkg-config libldns-dev libunbound-dev
-libevent-dev libssl-dev libsqlite3-dev libjansson-dev libcmocka-dev"
+libevent-dev libssl-dev libsqlite3-dev libjansson-dev libcmocka-dev libgoogle-perftools-dev"
 TEST_PKGS="nsd knot knot-dnsutils bind9 bind9-utils bind9-dnsutils unbound ldnsutils dnsperf
 python3 python3-pytest python3-dnspython iproute2 procps pdns-server pdns-backend-sqlite3 sqlite3"
 
