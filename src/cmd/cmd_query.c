@@ -12,7 +12,6 @@
 
 #include "cmd.h"
 
-#define QUERY_MAX_FORWARD 8
 
 struct query_args {
 	bool tcp;
@@ -20,10 +19,7 @@ struct query_args {
 	bool json;
 	bool no_rd;
 	bool cd;
-	const char *trust_anchor;
-	const char *root_hints;
-	const char *forward[QUERY_MAX_FORWARD + 1];
-	size_t n_forward;
+	struct cmd_resolver_args ra; /* resolver mode */
 	uint64_t timeout_ms;
 	uint32_t retries;
 	const char *config;
@@ -34,7 +30,11 @@ static int query_set(void *state, const struct cmd_opt *o, const char *value, ch
 {
 	struct query_args *a = state;
 	const char *n = o->name;
+	int r = cmd_resolver_set(&a->ra, o, value, err, errlen);
 
+	if (r != 0) {
+		return r < 0 ? r : 0;
+	}
 	if (strcmp(n, "tcp") == 0) {
 		a->tcp = true;
 	} else if (strcmp(n, "dnssec") == 0) {
@@ -45,18 +45,8 @@ static int query_set(void *state, const struct cmd_opt *o, const char *value, ch
 		a->no_rd = true;
 	} else if (strcmp(n, "cd") == 0) {
 		a->cd = true;
-	} else if (strcmp(n, "trust-anchor") == 0) {
-		a->trust_anchor = value;
-	} else if (strcmp(n, "root-hints") == 0) {
-		a->root_hints = value;
 	} else if (strcmp(n, "config") == 0) {
 		a->config = value;
-	} else if (strcmp(n, "forward") == 0) {
-		if (a->n_forward >= QUERY_MAX_FORWARD) {
-			snprintf(err, errlen, "at most %d forwarders", QUERY_MAX_FORWARD);
-			return -EINVAL;
-		}
-		a->forward[a->n_forward++] = value;
 	} else if (strcmp(n, "timeout") == 0) {
 		if (zc_parse_duration_ms(value, 1000, &a->timeout_ms) < 0 || a->timeout_ms == 0 ||
 		    a->timeout_ms > 600000) {
@@ -81,11 +71,7 @@ static const struct cmd_opt query_opts[] = {
 	{ "timeout", 0, true, "DURATION", "first attempt timeout, e.g. 1500ms, 2s (default 2s)",
 	  query_set },
 	{ "retries", 0, true, "N", "further attempts with doubled timeout (default 2)", query_set },
-	{ "trust-anchor", 0, true, "FILE", "trust anchor: DS or DNSKEY lines (resolver mode)",
-	  query_set },
-	{ "root-hints", 0, true, "FILE", "root hints (resolver mode)", query_set },
-	{ "forward", 0, true, "ADDR", "forward to this resolver (repeatable; resolver mode)",
-	  query_set },
+	CMD_RESOLVER_OPTS(query_set), /* resolver mode (no @SERVER) */
 	{ "config", 'c', true, "FILE", "read options from FILE", query_set, true },
 	{ NULL },
 };
@@ -316,14 +302,11 @@ int cmd_query(int argc, char **argv)
 					    direct_done, &q);
 		}
 	} else {
-		struct zc_resolver_opts ro = {
-			.trust_anchor_file = a.trust_anchor,
-			.root_hints = a.root_hints,
-			.forward = a.n_forward ? a.forward : NULL,
-			.tcp_only = a.tcp,
-			.timeout_ms = (unsigned)(a.timeout_ms * (a.retries + 1) * 4),
-		};
+		struct zc_resolver_opts ro;
 
+		cmd_resolver_opts(&a.ra, &ro);
+		ro.tcp_only = a.tcp;
+		ro.timeout_ms = (unsigned)(a.timeout_ms * (a.retries + 1) * 4);
 		r = zc_resolver_new(arg_ctx, q.base, &ro, &res);
 		if (r == ZC_ECONFIG) {
 			q.exit_code = EXIT_USAGE;
