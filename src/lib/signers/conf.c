@@ -317,8 +317,6 @@ static int signer_check(const struct zc_signer *s, char *err, size_t errlen)
 		return ZC_ECONFIG;
 	}
 	if (s->driver == ZC_SIGNER_PDNS_API) {
-		bool addrs = false;
-
 		if (s->tsig || s->tsig_file) {
 			seterr(err, errlen, "signer '%s': tsig is for driver rfc2136", s->name);
 			return ZC_ECONFIG;
@@ -327,16 +325,7 @@ static int signer_check(const struct zc_signer *s, char *err, size_t errlen)
 			seterr(err, errlen, "signer '%s': driver pdns-api needs api-key", s->name);
 			return ZC_ECONFIG;
 		}
-		for (unsigned i = 0; i < s->n_ns; i++) {
-			addrs = addrs || s->ns[i].n_addrs > 0;
-		}
-		if (!addrs) {
-			seterr(err, errlen,
-			       "signer '%s': driver pdns-api needs the DNS addresses of its "
-			       "nameservers (ns=NAME=ADDR) to read writes back",
-			       s->name);
-			return ZC_ECONFIG;
-		}
+		/* ns names without addresses are resolved: the API endpoint is never read */
 	}
 	return 0;
 }
