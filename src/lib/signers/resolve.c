@@ -283,7 +283,8 @@ const struct sgn_ns_entry *sgn_ns_resolve(struct zc_signers *c, const char *name
 	}
 	if (e->status < 0) {
 		e->n_addrs = 0;
-		zc_log(c->ctx, ZC_LOG_WARNING, "nameserver %s gives no address (%s)", name, e->why);
+		/* not logged louder here: the step that needed it says why (retry) */
+		zc_log(c->ctx, ZC_LOG_DEBUG, "nameserver %s gives no address (%s)", name, e->why);
 	} else {
 		zc_log(c->ctx, ZC_LOG_DEBUG, "nameserver %s resolved to %u address(es), %s", name,
 		       e->n_addrs, zc_security_str(e->sec));
