@@ -19,7 +19,6 @@
 #include <zonecut/scan.h>
 #include <zonecut/store.h>
 
-#define SCAN_MAX_FORWARD 8
 #define SCAN_MAX_WORKERS 64
 #define SCAN_DEFAULT_MAX_WORKERS 8 /* when counting CPUs */
 /*
@@ -36,10 +35,7 @@ struct scan_args {
 	const char *zone;
 	const char *list;
 	const char *child;
-	const char *trust_anchor;
-	const char *root_hints;
-	const char *forward[SCAN_MAX_FORWARD + 1];
-	size_t n_forward;
+	struct cmd_resolver_args ra;
 	bool json;
 	bool tcp_only;
 	bool progress;
@@ -104,23 +100,17 @@ static int scan_set(void *state, const struct cmd_opt *o, const char *value, cha
 	struct scan_args *a = state;
 	const char *n = o->name;
 	struct zc_scan_policy *p = &a->so.policy;
+	int r = cmd_resolver_set(&a->ra, o, value, err, errlen);
 
+	if (r != 0) {
+		return r < 0 ? r : 0;
+	}
 	if (strcmp(n, "zone") == 0) {
 		a->zone = value;
 	} else if (strcmp(n, "list") == 0) {
 		a->list = value;
 	} else if (strcmp(n, "child") == 0) {
 		a->child = value;
-	} else if (strcmp(n, "trust-anchor") == 0) {
-		a->trust_anchor = value;
-	} else if (strcmp(n, "root-hints") == 0) {
-		a->root_hints = value;
-	} else if (strcmp(n, "forward") == 0) {
-		if (a->n_forward >= SCAN_MAX_FORWARD) {
-			snprintf(err, errlen, "at most %d forwarders", SCAN_MAX_FORWARD);
-			return -EINVAL;
-		}
-		a->forward[a->n_forward++] = value;
 	} else if (strcmp(n, "json") == 0) {
 		a->json = true;
 	} else if (strcmp(n, "tcp-only") == 0) {
@@ -210,9 +200,7 @@ static const struct cmd_opt scan_opts[] = {
 	{ "list", 'l', true, "FILE", "\"child ns1 ns2 ...\" lines; DS read from DNS", scan_set },
 	{ "child", 0, true, "NAME", "scan this one delegation only", scan_set },
 	{ "json", 'j', false, NULL, "JSON Lines: one object per delegation", scan_set },
-	{ "trust-anchor", 0, true, "FILE", "resolver trust anchor (DS or DNSKEY lines)", scan_set },
-	{ "root-hints", 0, true, "FILE", "resolver root hints", scan_set },
-	{ "forward", 0, true, "ADDR", "resolver forwarder (repeatable)", scan_set },
+	CMD_RESOLVER_OPTS(scan_set),
 	{ "db", 0, true, "FILE", "state store (SQLite)", scan_set },
 	{ "tcp-only", 0, false, NULL, "ask nameservers over TCP only", scan_set },
 	{ "leave-out-after", 0, true, "RUNS",
@@ -808,21 +796,17 @@ static unsigned worker_count(const struct scan_args *a)
 static int worker_setup(struct scan_worker *w, struct scan_args *a, struct scan_run *run,
 			unsigned n, unsigned i, bool *ret_usage)
 {
-	struct zc_resolver_opts ro = {
-		.trust_anchor_file = a->trust_anchor,
-		.root_hints = a->root_hints,
-		.forward = a->n_forward ? a->forward : NULL,
-		/*
-		 * --tcp-only is the policy for questions to the children's nameservers;
-		 * the resolver (addresses, signals) keeps UDP with its own TCP
-		 * fallback: libunbound 1.17 in event mode loses some lookups with
-		 * tcp-upstream.
-		 */
-	};
+	struct zc_resolver_opts ro;
 	struct zc_engine_opts eo = a->eo;
 	struct zc_scan_opts so = a->so;
 	int r;
 
+	/*
+	 * --tcp-only is the policy for questions to the children's nameservers; the
+	 * resolver (addresses, signals) keeps UDP with its own TCP fallback:
+	 * libunbound 1.17 in event mode loses some lookups with tcp-upstream.
+	 */
+	cmd_resolver_opts(&a->ra, &ro);
 	w->base = event_base_new();
 	if (!w->base) {
 		return -ENOMEM;
