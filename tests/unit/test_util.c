@@ -219,6 +219,13 @@ static void test_buf_grows_and_terminates(void **state)
 	assert_null(b.p);
 	assert_int_equal(b.len, 0);
 	free(s);
+	/* printf: short and longer than any first guess */
+	zc_buf_printf(&b, "%s=%d", "n", 42);
+	zc_buf_printf(&b, " %.*s", (int)sizeof(chunk), chunk); /* past the first 512 */
+	assert_int_equal(b.len, 4 + 1 + sizeof(chunk));
+	assert_int_equal(memcmp(b.p, "n=42 x", 6), 0);
+	assert_int_equal(b.p[b.len], '\0');
+	zc_buf_release(&b);
 	/* after a failed allocation: appends ignored, steal says so */
 	zc_buf_put(&b, "a", 1);
 	b.oom = true;

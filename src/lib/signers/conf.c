@@ -405,58 +405,14 @@ out:
 	return r;
 }
 
-/* A growing text buffer for the canonical forms. */
-struct tbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void tb_add(struct tbuf *b, const char *fmt, ...) ZC_PRINTF(2, 3);
-static void tb_add(struct tbuf *b, const char *fmt, ...)
+static int tb_finish(struct zc_buf *b, char **ret)
 {
-	va_list ap;
-	int n;
+	char *s = zc_buf_steal(b);
 
-	if (b->oom) {
-		return;
-	}
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		while (cap < b->len + (size_t)n + 1) {
-			cap *= 2;
-		}
-		char *np = realloc(b->p, cap);
-
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-}
-
-static int tb_finish(struct tbuf *b, char **ret)
-{
-	if (b->oom || !b->p) {
-		free(b->p);
+	if (!s) {
 		return -ENOMEM;
 	}
-	*ret = b->p;
+	*ret = s;
 	return 0;
 }
 
@@ -470,34 +426,34 @@ static void redact_tsig(const char *tsig, char *buf, size_t len)
 
 int zc_signer_format(const struct zc_signer *s, bool redact, char **ret_text)
 {
-	struct tbuf b = { 0 };
+	struct zc_buf b = { 0 };
 
 	if (!s || !s->name || !s->server || !ret_text) {
 		return -EINVAL;
 	}
-	tb_add(&b, "%s driver=%s server=%s", s->name, zc_signer_driver_str(s->driver), s->server);
+	zc_buf_printf(&b, "%s driver=%s server=%s", s->name, zc_signer_driver_str(s->driver), s->server);
 	if (s->tsig) {
 		char red[512];
 
 		redact_tsig(s->tsig, red, sizeof(red));
-		tb_add(&b, " tsig=%s", redact ? red : s->tsig);
+		zc_buf_printf(&b, " tsig=%s", redact ? red : s->tsig);
 	}
 	if (s->tsig_file) {
-		tb_add(&b, " tsig-file=%s", s->tsig_file);
+		zc_buf_printf(&b, " tsig-file=%s", s->tsig_file);
 	}
 	if (s->api_key) {
-		tb_add(&b, " api-key=%s", redact ? "***" : s->api_key);
+		zc_buf_printf(&b, " api-key=%s", redact ? "***" : s->api_key);
 	}
 	if (s->api_server_id) {
-		tb_add(&b, " api-server-id=%s", s->api_server_id);
+		zc_buf_printf(&b, " api-server-id=%s", s->api_server_id);
 	}
 	if (s->keys_command) {
-		tb_add(&b, " keys-command=%s", s->keys_command);
+		zc_buf_printf(&b, " keys-command=%s", s->keys_command);
 	}
 	for (unsigned i = 0; i < s->n_ns; i++) {
-		tb_add(&b, " ns=%s", s->ns[i].name);
+		zc_buf_printf(&b, " ns=%s", s->ns[i].name);
 		for (unsigned j = 0; j < s->ns[i].n_addrs; j++) {
-			tb_add(&b, "%c%s", j ? ',' : '=', s->ns[i].addrs[j]);
+			zc_buf_printf(&b, "%c%s", j ? ',' : '=', s->ns[i].addrs[j]);
 		}
 	}
 	return tb_finish(&b, ret_text);
@@ -685,35 +641,35 @@ out:
 
 int zc_signer_zone_format(const struct zc_signer_zone *z, bool with_signers, char **ret_text)
 {
-	struct tbuf b = { 0 };
+	struct zc_buf b = { 0 };
 
 	if (!z || !z->zone || !ret_text) {
 		return -EINVAL;
 	}
-	tb_add(&b, "%s", z->zone);
+	zc_buf_printf(&b, "%s", z->zone);
 	if (with_signers && z->n_signers) {
-		tb_add(&b, " signers=");
+		zc_buf_printf(&b, " signers=");
 		for (unsigned i = 0; i < z->n_signers; i++) {
-			tb_add(&b, "%s%s", i ? "," : "", z->signers[i]);
+			zc_buf_printf(&b, "%s%s", i ? "," : "", z->signers[i]);
 		}
 	}
 	if (z->n_parent) {
-		tb_add(&b, " parent=");
+		zc_buf_printf(&b, " parent=");
 		for (unsigned i = 0; i < z->n_parent; i++) {
-			tb_add(&b, "%s%s", i ? "," : "", z->parent[i]);
+			zc_buf_printf(&b, "%s%s", i ? "," : "", z->parent[i]);
 		}
 	}
 	if (z->n_digests > 1) {
-		tb_add(&b, " cds-digests=");
+		zc_buf_printf(&b, " cds-digests=");
 		for (unsigned i = 0; i < z->n_digests; i++) {
-			tb_add(&b, "%s%u", i ? "," : "", z->digests[i]);
+			zc_buf_printf(&b, "%s%u", i ? "," : "", z->digests[i]);
 		}
 	}
 	if (z->propagation_delay_s) {
-		tb_add(&b, " propagation-delay=%us", z->propagation_delay_s);
+		zc_buf_printf(&b, " propagation-delay=%us", z->propagation_delay_s);
 	}
 	if (z->max_zone_ttl_s) {
-		tb_add(&b, " max-zone-ttl=%us", z->max_zone_ttl_s);
+		zc_buf_printf(&b, " max-zone-ttl=%us", z->max_zone_ttl_s);
 	}
 	return tb_finish(&b, ret_text);
 }

@@ -3,35 +3,69 @@
  * util/buf.c: a growable byte buffer with a sticky out-of-memory flag, always
  * NUL-terminated so that text built in it can be used as a string.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/internal.h"
 
+/* Room for @extra more octets and the terminating NUL; false (and oom) if not. */
+static bool buf_reserve(struct zc_buf *b, size_t extra)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (b->oom) {
+		return false;
+	}
+	if (b->len + extra + 1 <= b->cap) {
+		return true;
+	}
+	cap = b->cap ? b->cap * 2 : 512;
+	while (cap < b->len + extra + 1) {
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
 void zc_buf_put(struct zc_buf *b, const void *data, size_t len)
 {
-	if (b->oom) {
+	if (!buf_reserve(b, len)) {
 		return;
-	}
-	if (b->len + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 512;
-		uint8_t *p;
-
-		while (cap < b->len + len + 1) {
-			cap *= 2;
-		}
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
 	}
 	if (len > 0) {
 		memcpy(b->p + b->len, data, len);
 	}
 	b->len += len;
 	b->p[b->len] = '\0';
+}
+
+void zc_buf_printf(struct zc_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if (!buf_reserve(b, (size_t)n)) {
+		return;
+	}
+	va_start(ap, fmt);
+	(void)vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 }
 
 char *zc_buf_steal(struct zc_buf *b)

@@ -34,6 +34,7 @@ struct zc_buf {
 };
 
 void zc_buf_put(struct zc_buf *b, const void *data, size_t len);
+void zc_buf_printf(struct zc_buf *b, const char *fmt, ...) ZC_PRINTF(2, 3);
 /* zc_buf_steal() - the contents as a string (caller frees), NULL after an allocation
  * failure or when nothing was put; @b is empty afterwards. */
 char *zc_buf_steal(struct zc_buf *b);
