@@ -117,6 +117,32 @@ def key_id(rdata):
     return (rdata.algorithm, bytes(rdata.key))
 
 
+KNOT_CONF_HEAD = """server:
+    listen: %(addr)s@53
+    rundir: %(d)s
+    pidfile: %(d)s/knot.pid
+database:
+    storage: %(d)s/db
+control:
+    listen: %(d)s/knot.sock
+log:
+  - target: stderr
+    any: info
+key:
+  - id: %(key)s
+    algorithm: hmac-sha256
+    secret: %(secret)s
+"""
+
+
+def write_knot_conf(d, addr, key, secret, rest):
+    """knot.conf in @d: the sections every Knot of the lab shares (listening address,
+    directories, control socket, log, the TSIG key), then @rest."""
+    head = KNOT_CONF_HEAD % {"addr": addr, "d": d, "key": key, "secret": secret}
+    with open(os.path.join(d, "knot.conf"), "w") as f:
+        f.write(head + rest)
+
+
 class Proc:
     """A server process in its own session, stopped by SIGTERM then SIGKILL."""
 
@@ -243,22 +269,7 @@ class KnotSigner(Signer):
             extra += "    manual: on\n"
         if self.csk:
             extra += "    single-type-signing: on\n"
-        conf = """server:
-    listen: %(addr)s@53
-    rundir: %(d)s
-    pidfile: %(d)s/knot.pid
-database:
-    storage: %(d)s/db
-control:
-    listen: %(d)s/knot.sock
-log:
-  - target: stderr
-    any: info
-key:
-  - id: %(key)s
-    algorithm: hmac-sha256
-    secret: %(secret)s
-acl:
+        conf = """acl:
   - id: signer-update
     key: %(key)s
     action: [update, transfer]
@@ -285,8 +296,7 @@ zone:
        # Knot keeps the CDS of its own keys to what this says: "always" names only
        # the newest ready KSK during a rollover, "double-ds" the active and the ready
        "cds": "double-ds" if self.manual else "always"}
-        with open(os.path.join(d, "knot.conf"), "w") as f:
-            f.write(conf)
+        write_knot_conf(d, self.addr, TSIG_NAME, self.secret, conf)
         if self.manual:
             # manual: on makes no key by itself: the first ones come from keymgr
             for args in ([["ksk=yes", "zsk=yes"]] if self.csk
@@ -515,22 +525,7 @@ class KnotSecondary:
     def start(self):
         d = self.dir
         os.makedirs(os.path.join(d, "db"), exist_ok=True)
-        conf = """server:
-    listen: %(addr)s@53
-    rundir: %(d)s
-    pidfile: %(d)s/knot.pid
-database:
-    storage: %(d)s/db
-control:
-    listen: %(d)s/knot.sock
-log:
-  - target: stderr
-    any: info
-key:
-  - id: %(key)s
-    algorithm: hmac-sha256
-    secret: %(secret)s
-remote:
+        conf = """remote:
   - id: primary
     address: %(primary)s@53
     key: %(key)s
@@ -544,8 +539,7 @@ zone:
     journal-content: changes
 """ % {"addr": self.addr, "d": d, "key": TSIG_NAME, "secret": self.primary.secret,
        "primary": self.primary.addr, "zone": CHILD}
-        with open(os.path.join(d, "knot.conf"), "w") as f:
-            f.write(conf)
+        write_knot_conf(d, self.addr, TSIG_NAME, self.primary.secret, conf)
         self.proc = Proc([find("knotd"), "-c", os.path.join(d, "knot.conf")],
                          os.path.join(d, "knot.log"), d)
         wait_for(self.in_step, 20, "knot secondary of %s" % self.primary.name, self.proc)
@@ -589,22 +583,7 @@ class KnotParent:
         recs += self.extra
         with open(os.path.join(d, "parent.zone"), "w") as f:
             f.write(zone_text(PARENT, ["ns1.parent.example."], self.ttl, recs))
-        conf = """server:
-    listen: %(addr)s@53
-    rundir: %(d)s
-    pidfile: %(d)s/knot.pid
-database:
-    storage: %(d)s/db
-control:
-    listen: %(d)s/knot.sock
-log:
-  - target: stderr
-    any: info
-key:
-  - id: %(key)s
-    algorithm: hmac-sha256
-    secret: %(secret)s
-acl:
+        conf = """acl:
   - id: parent-update
     key: %(key)s
     action: [update, transfer]
@@ -628,8 +607,7 @@ zone:
     journal-content: all
 """ % {"addr": self.addr, "d": d, "key": PARENT_TSIG, "secret": self.secret, "ttl": self.ttl,
        "zone": PARENT}
-        with open(os.path.join(d, "knot.conf"), "w") as f:
-            f.write(conf)
+        write_knot_conf(d, self.addr, PARENT_TSIG, self.secret, conf)
         self.proc = Proc([find("knotd"), "-c", os.path.join(d, "knot.conf")],
                          os.path.join(d, "knot.log"), d)
         wait_for(lambda: sigs_of(query(self.addr, PARENT, "SOA"), PARENT, "SOA") is not None,
