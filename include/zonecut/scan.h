@@ -158,7 +158,12 @@ struct zc_scan_decision {
 	const ldns_rr_list *ds_old;    /* current DS set */
 	const ldns_rr_list *ds_new;    /* NULL unless update, delete (empty) or unchanged */
 	uint32_t inception;            /* newest inception of the RRSIGs that authenticated it */
-	json_t *evidence;              /* borrowed: per nameserver and address, what came back */
+	/*
+	 * Per nameserver and address, what came back: one JSON object, compact text
+	 * (evidence_len octets, NUL-terminated); NULL when it could not be made (memory).
+	 */
+	const char *evidence_json;
+	size_t evidence_len;
 	unsigned queries;              /* sent for this delegation */
 };
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "cmd.h"
+#include "util/internal.h"
 #include <zonecut/apply.h>
 #include <zonecut/scan.h>
 #include <zonecut/store.h>
@@ -393,10 +395,87 @@ static json_t *decision_json(const struct zc_scan_decision *d)
 		json_object_set_new(o, "inception", json_integer(d->inception));
 	}
 	json_object_set_new(o, "queries", json_integer(d->queries));
-	if (d->evidence) {
-		json_object_set_new(o, "evidence", json_incref(d->evidence));
+	if (d->evidence_json) {
+		json_t *ev = json_loadb(d->evidence_json, d->evidence_len, 0, NULL);
+
+		if (!ev) {
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, "evidence", ev);
 	}
 	return o;
+}
+
+static void ds_text(struct zc_buf *b, const ldns_rr_list *l)
+{
+	bool first = true;
+
+	zc_buf_put(b, "[", 1);
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
+		char buf[512];
+
+		if (zc_ds_to_str(ldns_rr_list_rr(l, i), buf, sizeof(buf)) == 0) {
+			if (!first) {
+				zc_buf_put(b, ",", 1);
+			}
+			first = false;
+			zc_buf_json_str(b, buf, strlen(buf));
+		}
+	}
+	zc_buf_put(b, "]", 1);
+}
+
+/*
+ * The decision as one line of compact JSON, written straight as text: the same
+ * members, in the same order, as decision_json() and out_json_text() give.
+ * Returns the line (caller frees) or NULL without memory.
+ */
+static char *decision_text(const struct zc_scan_decision *d)
+{
+	const char *mode = zc_scan_mode_str(d->mode);
+	const char *result = zc_scan_result_str(d->result);
+	struct zc_buf b = { 0 };
+	bool first = true;
+
+	zc_buf_puts(&b, "{\"schema\":\"zonecut.scan.v1\",\"child\":");
+	zc_buf_json_str(&b, d->child, strlen(d->child));
+	zc_buf_puts(&b, ",\"result\":");
+	zc_buf_json_str(&b, result, strlen(result));
+	zc_buf_puts(&b, ",\"mode\":");
+	if (mode) {
+		zc_buf_json_str(&b, mode, strlen(mode));
+	} else {
+		zc_buf_puts(&b, "null");
+	}
+	zc_buf_puts(&b, ",\"reasons\":[");
+	for (int r = 0; r < ZC_R_COUNT; r++) {
+		if (d->reasons & (1u << r)) {
+			const char *name = zc_scan_reason_str(r);
+
+			if (!first) {
+				zc_buf_put(&b, ",", 1);
+			}
+			first = false;
+			zc_buf_json_str(&b, name, strlen(name));
+		}
+	}
+	zc_buf_puts(&b, "],\"ds_old\":");
+	ds_text(&b, d->ds_old);
+	if (d->ds_new) {
+		zc_buf_puts(&b, ",\"ds_new\":");
+		ds_text(&b, d->ds_new);
+	}
+	if (d->inception) {
+		zc_buf_printf(&b, ",\"inception\":%" PRIu32, d->inception);
+	}
+	zc_buf_printf(&b, ",\"queries\":%u", d->queries);
+	if (d->evidence_json) {
+		zc_buf_puts(&b, ",\"evidence\":");
+		zc_buf_put(&b, d->evidence_json, d->evidence_len);
+	}
+	zc_buf_put(&b, "}", 1);
+	return zc_buf_steal(&b);
 }
 
 static void text_line(struct scan_run *run, const struct zc_scan_decision *d)
@@ -517,9 +596,10 @@ static void on_decision(const struct zc_scan_decision *d, void *ud)
 	char *line = NULL;
 
 	if (a->json || (a->apply == APPLY_JSON && change)) {
-		o = decision_json(d);
-		if (o && !(a->apply == APPLY_UPDATE && change)) {
-			line = out_json_text(o);
+		if (a->apply == APPLY_UPDATE && change) {
+			o = decision_json(d); /* the outcome of applying it is added later */
+		} else {
+			line = decision_text(d);
 		}
 	}
 	pthread_mutex_lock(&run->lock);

@@ -28,46 +28,6 @@ int out_json_line(json_t *obj)
 
 /* --- compact JSON text ----------------------------------------------------- */
 
-/* RFC 8259 §7: quote, backslash and control characters escaped; UTF-8 as it is. */
-static void jb_string(struct zc_buf *b, const char *s, size_t n)
-{
-	size_t run = 0;
-
-	zc_buf_put(b, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[8];
-
-		if (c >= 0x20 && c != '"' && c != '\\') {
-			continue;
-		}
-		zc_buf_put(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"':
-			zc_buf_put(b, "\\\"", 2);
-			break;
-		case '\\':
-			zc_buf_put(b, "\\\\", 2);
-			break;
-		case '\n':
-			zc_buf_put(b, "\\n", 2);
-			break;
-		case '\t':
-			zc_buf_put(b, "\\t", 2);
-			break;
-		case '\r':
-			zc_buf_put(b, "\\r", 2);
-			break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04X", c);
-			zc_buf_put(b, esc, 6);
-		}
-	}
-	zc_buf_put(b, s + run, n - run);
-	zc_buf_put(b, "\"", 1);
-}
-
 static void jb_value(struct zc_buf *b, const json_t *v, unsigned depth)
 {
 	char num[32];
@@ -88,7 +48,7 @@ static void jb_value(struct zc_buf *b, const json_t *v, unsigned depth)
 				zc_buf_put(b, ",", 1);
 			}
 			first = false;
-			jb_string(b, key, strlen(key));
+			zc_buf_json_str(b, key, strlen(key));
 			zc_buf_put(b, ":", 1);
 			jb_value(b, item, depth + 1);
 		}
@@ -105,7 +65,7 @@ static void jb_value(struct zc_buf *b, const json_t *v, unsigned depth)
 		zc_buf_put(b, "]", 1);
 		break;
 	case JSON_STRING:
-		jb_string(b, json_string_value(v), json_string_length(v));
+		zc_buf_json_str(b, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
 		zc_buf_put(b, num,

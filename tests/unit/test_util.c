@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "util/internal.h"
 
@@ -235,6 +236,32 @@ static void test_buf_grows_and_terminates(void **state)
 	zc_buf_release(&b);
 }
 
+
+/* JSON string text: every ASCII octet in a string, as jansson writes it. */
+static void test_buf_json_str_like_jansson(void **state)
+{
+	(void)state;
+
+	for (int c = 0; c < 0x80; c++) {
+		char s[4] = { 'a', (char)c, 'z', '\0' };
+		struct zc_buf b = { 0 };
+		json_t *j = json_stringn(s, 3);
+		char *want = json_dumps(j, JSON_ENCODE_ANY);
+		char *got;
+
+		zc_buf_json_str(&b, s, 3);
+		got = zc_buf_steal(&b);
+		assert_non_null(want);
+		assert_non_null(got);
+		if (strcmp(got, want) != 0) {
+			fail_msg("octet %d: got %s, want %s", c, got, want);
+		}
+		free(got);
+		free(want);
+		json_decref(j);
+	}
+}
+
 static void test_wire_sticky_error(void **state)
 {
 	static const uint8_t b[] = { 0x12, 0x34, 0x56 };
@@ -304,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_conf_load_long_line_and_missing),
 		cmocka_unit_test(test_conf_env),
 		cmocka_unit_test(test_buf_grows_and_terminates),
+		cmocka_unit_test(test_buf_json_str_like_jansson),
 		cmocka_unit_test(test_wire_sticky_error),
 		cmocka_unit_test(test_log_threshold),
 	};

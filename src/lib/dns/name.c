@@ -99,22 +99,38 @@ int zc_name_from_str(const char *text, ldns_rdf **ret_name)
  */
 static int put_octet(char *buf, size_t len, size_t *pos, uint8_t c)
 {
-	int n;
+	char *o = buf + *pos;
+	size_t room = len - *pos;
 
 	if (c >= 'A' && c <= 'Z') {
 		c = (uint8_t)(c - 'A' + 'a');
 	}
 	if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\' || c == '"') {
-		n = snprintf(buf + *pos, len - *pos, "\\%c", c);
+		if (room < 3) {
+			return ZC_ELIMIT;
+		}
+		o[0] = '\\';
+		o[1] = (char)c;
+		o[2] = '\0';
+		*pos += 2;
 	} else if (c <= 0x20 || c >= 0x7f) {
-		n = snprintf(buf + *pos, len - *pos, "\\%03u", c);
+		if (room < 5) {
+			return ZC_ELIMIT;
+		}
+		o[0] = '\\';
+		o[1] = (char)('0' + c / 100);
+		o[2] = (char)('0' + c / 10 % 10);
+		o[3] = (char)('0' + c % 10);
+		o[4] = '\0';
+		*pos += 4;
 	} else {
-		n = snprintf(buf + *pos, len - *pos, "%c", c);
+		if (room < 2) {
+			return ZC_ELIMIT;
+		}
+		o[0] = (char)c;
+		o[1] = '\0';
+		*pos += 1;
 	}
-	if (n < 0 || (size_t)n >= len - *pos) {
-		return ZC_ELIMIT;
-	}
-	*pos += (size_t)n;
 	return 0;
 }
 

@@ -111,6 +111,7 @@ struct zc_scan {
 	struct addr_entry *buckets[ADDR_CACHE_BUCKETS];
 	unsigned n_cached;
 	struct zc_sig_cache *sigcache; /* one RRset seen at every address is verified once */
+	struct zc_buf evidence;        /* the evidence of the decision being delivered */
 	struct zc_scan_stats stats;
 };
 
@@ -520,42 +521,66 @@ static void job_start_signals(struct job *j)
 /* --- evidence ---------------------------------------------------------- */
 
 /*
- * Evidence is made for every delegation, so it is made cheaply: strings we wrote
- * ourselves (names and rdata in escaped presentation form, addresses, fixed
- * words) are ASCII and skip jansson's UTF-8 check, and nothing is formatted twice.
+ * The evidence is made for every delegation, so it is written straight as compact
+ * JSON text into the scan's buffer (no objects built and serialised again).
+ * Strings we wrote ourselves (names and rdata in escaped presentation form,
+ * addresses, fixed words) are ASCII; they are still escaped as JSON strings.
  */
-static json_t *str_json(const char *s)
+static void ev_str(struct zc_buf *b, const char *s)
 {
-	return json_string_nocheck(s);
+	zc_buf_json_str(b, s, strlen(s));
 }
 
-static json_t *rrs_json(const ldns_rr_list *l, ldns_rr_type type)
+/* ,"key": or, as the @first member, {"key": */
+static void ev_key(struct zc_buf *b, const char *key, bool first)
 {
-	json_t *a = json_array();
+	zc_buf_put(b, first ? "{\"" : ",\"", 2);
+	zc_buf_puts(b, key);
+	zc_buf_put(b, "\":", 2);
+}
 
-	for (size_t i = 0; a && l && i < ldns_rr_list_rr_count(l); i++) {
+static void ev_uint(struct zc_buf *b, unsigned long long v)
+{
+	char num[24];
+	size_t i = sizeof(num);
+
+	do {
+		num[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	zc_buf_put(b, num + i, sizeof(num) - i);
+}
+
+static void ev_bool(struct zc_buf *b, bool v)
+{
+	zc_buf_puts(b, v ? "true" : "false");
+}
+
+static void ev_records(struct zc_buf *b, const ldns_rr_list *l, ldns_rr_type type)
+{
+	zc_buf_put(b, "[", 1);
+	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(l, i);
 		char buf[512];
 
+		if (i) {
+			zc_buf_put(b, ",", 1);
+		}
 		if (type == LDNS_RR_TYPE_DNSKEY) {
 			snprintf(buf, sizeof(buf), "%u %u tag=%u",
 				 ldns_rdf2native_int16(ldns_rr_rdf(rr, 0)), zc_rr_algorithm(rr),
 				 zc_key_tag(rr));
-			json_array_append_new(a, str_json(buf));
-			continue;
-		}
-		if (type == LDNS_RR_TYPE_CDS && zc_ds_to_str(rr, buf, sizeof(buf)) == 0) {
-			json_array_append_new(a, str_json(buf));
-			continue;
-		}
-		{
+			ev_str(b, buf);
+		} else if (type == LDNS_RR_TYPE_CDS && zc_ds_to_str(rr, buf, sizeof(buf)) == 0) {
+			ev_str(b, buf);
+		} else {
 			char *s = zc_rr_rdata_to_str(rr);
 
-			json_array_append_new(a, str_json(s ? s : ""));
+			ev_str(b, s ? s : "");
 			free(s);
 		}
 	}
-	return a;
+	zc_buf_put(b, "]", 1);
 }
 
 /* RFC 1035 §4.1.1, RFC 2136 §2.2 rcodes by name (the header's four bits). */
@@ -570,103 +595,110 @@ static const char *rcode_name(int rcode)
 	return rcode >= 0 && rcode < 16 ? names[rcode] : "?";
 }
 
-static json_t *status_json(int status, int rcode, bool aa)
+/* {"status":..[,"rcode":..[,"aa":..]] left open for more members. */
+static void ev_status(struct zc_buf *b, int status, int rcode, const bool *aa)
 {
-	json_t *o = json_object();
-
-	if (!o) {
-		return NULL;
-	}
+	ev_key(b, "status", true);
 	if (status != 0) {
-		json_object_set_new_nocheck(o, "status", str_json(zc_strerror(status)));
-		return o;
+		ev_str(b, zc_strerror(status));
+		return;
 	}
-	json_object_set_new_nocheck(o, "status", str_json("ok"));
-	json_object_set_new_nocheck(o, "rcode", str_json(rcode_name(rcode)));
-	json_object_set_new_nocheck(o, "aa", json_boolean(aa));
-	return o;
+	zc_buf_puts(b, "\"ok\"");
+	ev_key(b, "rcode", false);
+	ev_str(b, rcode_name(rcode));
+	if (aa) {
+		ev_key(b, "aa", false);
+		ev_bool(b, *aa);
+	}
 }
 
-static json_t *job_evidence(const struct job *j, unsigned n_answers)
+static void ev_server(struct zc_buf *b, const struct job *j, unsigned i)
 {
 	static const char *const type_names[SQ_COUNT] = { "CDS", "CDNSKEY", "DNSKEY" };
-	json_t *ev = json_object(), *servers = json_array(), *signals = NULL;
+	const struct scan_answer *a = &j->answers[i];
+	char ns[ZC_DNS_MAX_NAME_TEXT] = "", addr[128] = "";
 
-	if (!ev || !servers) {
-		json_decref(ev);
-		json_decref(servers);
-		return NULL;
+	(void)zc_name_to_str(j->d->ns[a->ns_index].name, ns, sizeof(ns));
+	(void)zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr));
+	ev_key(b, "ns", true);
+	ev_str(b, ns);
+	ev_key(b, "address", false);
+	ev_str(b, addr);
+	if (a->failures) {
+		ev_key(b, "failed_runs", false);
+		ev_uint(b, a->failures);
+		ev_key(b, "left_out", false);
+		ev_bool(b, a->left_out);
 	}
+	if (j->out.authenticated && i < ZC_ARRAY_SIZE(j->out.answer_security)) {
+		/* secure: validated through the DS set; insecure: unsecured delegation */
+		ev_key(b, "security", false);
+		ev_str(b, zc_security_str(j->out.answer_security[i]));
+	}
+	for (int t = 0; t < SQ_COUNT; t++) {
+		if (!a->asked[t]) {
+			continue;
+		}
+		ev_key(b, type_names[t], false);
+		ev_status(b, a->status[t], a->rcode[t], &a->aa[t]);
+		if (a->status[t] == 0) {
+			ev_key(b, "transport", false);
+			zc_buf_puts(b, a->tcp[t] ? "\"tcp\"" : "\"udp\"");
+			ev_key(b, "records", false);
+			ev_records(b, a->rrset[t], apex_types[t]);
+			ev_key(b, "rrsigs", false);
+			ev_uint(b, a->rrsig[t] ? ldns_rr_list_rr_count(a->rrsig[t]) : 0);
+		}
+		zc_buf_put(b, "}", 1);
+	}
+	zc_buf_put(b, "}", 1);
+}
+
+static void ev_signal(struct zc_buf *b, const struct job *j, const struct scan_signal *s)
+{
+	char ns[ZC_DNS_MAX_NAME_TEXT] = "";
+
+	(void)zc_name_to_str(j->d->ns[s->ns_index].name, ns, sizeof(ns));
+	ev_key(b, "ns", true);
+	ev_str(b, ns);
+	ev_key(b, "in_child", false);
+	ev_bool(b, s->in_child);
+	for (int t = 0; !s->in_child && !s->name_too_long && t < 2; t++) {
+		ev_key(b, t == 0 ? "CDS" : "CDNSKEY", false);
+		ev_status(b, s->status[t], s->rcode[t], NULL);
+		ev_key(b, "security", false);
+		ev_str(b, zc_security_str(s->security[t]));
+		ev_key(b, "records", false);
+		ev_records(b, s->rrset[t], t == 0 ? LDNS_RR_TYPE_CDS : LDNS_RR_TYPE_CDNSKEY);
+		zc_buf_put(b, "}", 1);
+	}
+	zc_buf_put(b, "}", 1);
+}
+
+/* The evidence of @j as a JSON object in the scan's buffer; false without memory. */
+static bool job_evidence(const struct job *j, unsigned n_answers, struct zc_buf *b)
+{
+	b->len = 0;
+	zc_buf_puts(b, "{\"servers\":[");
 	for (unsigned i = 0; i < n_answers; i++) {
-		const struct scan_answer *a = &j->answers[i];
-		char ns[ZC_DNS_MAX_NAME_TEXT] = "", addr[128] = "";
-		json_t *o = json_object();
-
-		(void)zc_name_to_str(j->d->ns[a->ns_index].name, ns, sizeof(ns));
-		(void)zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr));
-		if (o) {
-			json_object_set_new_nocheck(o, "ns", str_json(ns));
-			json_object_set_new_nocheck(o, "address", str_json(addr));
+		if (i) {
+			zc_buf_put(b, ",", 1);
 		}
-		if (o && a->failures) {
-			json_object_set_new_nocheck(o, "failed_runs", json_integer(a->failures));
-			json_object_set_new_nocheck(o, "left_out", json_boolean(a->left_out));
-		}
-		if (o && j->out.authenticated && i < ZC_ARRAY_SIZE(j->out.answer_security)) {
-			/* secure: validated through the DS set; insecure: unsecured delegation */
-			json_object_set_new_nocheck(
-				o, "security", str_json(zc_security_str(j->out.answer_security[i])));
-		}
-		for (int t = 0; o && t < SQ_COUNT; t++) {
-			json_t *q;
-
-			if (!a->asked[t]) {
-				continue;
-			}
-			q = status_json(a->status[t], a->rcode[t], a->aa[t]);
-			if (q && a->status[t] == 0) {
-				json_object_set_new_nocheck(q, "transport",
-							    str_json(a->tcp[t] ? "tcp" : "udp"));
-				json_object_set_new_nocheck(q, "records",
-							    rrs_json(a->rrset[t], apex_types[t]));
-				json_object_set_new_nocheck(
-					q, "rrsigs",
-					json_integer((json_int_t)(a->rrsig[t] ?
-						     ldns_rr_list_rr_count(a->rrsig[t]) : 0)));
-			}
-			json_object_set_new_nocheck(o, type_names[t], q);
-		}
-		json_array_append_new(servers, o);
+		ev_server(b, j, i);
 	}
-	json_object_set_new_nocheck(ev, "servers", servers);
-	json_object_set_new_nocheck(ev, "ds_source", str_json(j->d->ds_from_dns ? "dns" : "zone"));
+	zc_buf_puts(b, j->d->ds_from_dns ? "],\"ds_source\":\"dns\"" : "],\"ds_source\":\"zone\"");
 	if (j->n_signals) {
-		signals = json_array();
-		for (unsigned i = 0; signals && i < j->n_signals; i++) {
-			const struct scan_signal *s = &j->signals[i];
-			char ns[ZC_DNS_MAX_NAME_TEXT] = "";
-			json_t *o;
-
-			(void)zc_name_to_str(j->d->ns[s->ns_index].name, ns, sizeof(ns));
-			o = json_pack("{s:s,s:b}", "ns", ns, "in_child", s->in_child);
-			if (o && !s->in_child && !s->name_too_long) {
-				for (int t = 0; t < 2; t++) {
-					json_t *q = status_json(s->status[t], s->rcode[t], true);
-
-					json_object_del(q, "aa");
-					json_object_set_new(q, "security",
-							    json_string(zc_security_str(s->security[t])));
-					json_object_set_new(q, "records",
-							    rrs_json(s->rrset[t], t == 0 ?
-							    LDNS_RR_TYPE_CDS : LDNS_RR_TYPE_CDNSKEY));
-					json_object_set_new(o, t == 0 ? "CDS" : "CDNSKEY", q);
-				}
+		zc_buf_puts(b, ",\"signals\":[");
+		for (unsigned i = 0; i < j->n_signals; i++) {
+			if (i) {
+				zc_buf_put(b, ",", 1);
 			}
-			json_array_append_new(signals, o);
+			ev_signal(b, j, &j->signals[i]);
 		}
-		json_object_set_new(ev, "signals", signals);
+		zc_buf_put(b, "]", 1);
 	}
-	return ev;
+	zc_buf_put(b, "}", 1);
+	return !b->oom;
 }
 
 /* --- job life ---------------------------------------------------------- */
@@ -714,11 +746,16 @@ static void job_finish(struct job *j, unsigned n_answers)
 
 	j->state = J_DONE;
 	job_record(j, scan->opts.now ? scan->opts.now : time(NULL));
-	dec.evidence = job_evidence(j, n_answers);
+	if (job_evidence(j, n_answers, &scan->evidence)) {
+		dec.evidence_json = (const char *)scan->evidence.p;
+		dec.evidence_len = scan->evidence.len;
+	} else {
+		/* what came back cannot be shown (memory): the decision still stands */
+		zc_buf_release(&scan->evidence);
+	}
 	scan->stats.delegations++;
 	scan->stats.results[dec.result]++;
 	scan->cb(&dec, scan->ud);
-	json_decref(dec.evidence);
 	job_free(j);
 	scan->active--;
 	refill(scan);
@@ -1191,5 +1228,6 @@ void zc_scan_free(struct zc_scan *scan)
 		}
 	}
 	zc_sig_cache_free(scan->sigcache);
+	zc_buf_release(&scan->evidence);
 	free(scan);
 }

@@ -84,3 +84,50 @@ void zc_buf_release(struct zc_buf *b)
 	free(b->p);
 	memset(b, 0, sizeof(*b));
 }
+
+void zc_buf_json_str(struct zc_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t run = 0;
+
+	zc_buf_put(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			continue;
+		}
+		zc_buf_put(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':
+			zc_buf_put(b, "\\\"", 2);
+			break;
+		case '\\':
+			zc_buf_put(b, "\\\\", 2);
+			break;
+		case '\b':
+			zc_buf_put(b, "\\b", 2);
+			break;
+		case '\f':
+			zc_buf_put(b, "\\f", 2);
+			break;
+		case '\n':
+			zc_buf_put(b, "\\n", 2);
+			break;
+		case '\t':
+			zc_buf_put(b, "\\t", 2);
+			break;
+		case '\r':
+			zc_buf_put(b, "\\r", 2);
+			break;
+		default: {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			zc_buf_put(b, esc, sizeof(esc));
+		}
+		}
+	}
+	zc_buf_put(b, s + run, n - run);
+	zc_buf_put(b, "\"", 1);
+}

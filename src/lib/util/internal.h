@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zonecut/util.h>
 
 #include "util/banned.h"
@@ -39,6 +40,15 @@ void zc_buf_printf(struct zc_buf *b, const char *fmt, ...) ZC_PRINTF(2, 3);
  * failure or when nothing was put; @b is empty afterwards. */
 char *zc_buf_steal(struct zc_buf *b);
 void zc_buf_release(struct zc_buf *b);
+/* zc_buf_json_str() - @n octets of @s as a JSON string, quoted and escaped
+ * (RFC 8259 §7: '"', '\\' and control characters, with the short forms where
+ * there are some, as jansson writes them; other octets as they are). */
+void zc_buf_json_str(struct zc_buf *b, const char *s, size_t n);
+/* zc_buf_puts() - a C string, without its NUL. */
+static inline void zc_buf_puts(struct zc_buf *b, const char *s)
+{
+	zc_buf_put(b, s, strlen(s));
+}
 
 /*
  * struct zc_wire - a bounds-checked cursor over untrusted bytes with a sticky
