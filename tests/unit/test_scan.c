@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <cmocka.h>
 
@@ -501,6 +502,585 @@ static void test_names_of_results_and_reasons(void **state)
 			    "bootstrap-no-out-of-child-ns");
 }
 
+/*
+ * Zone files with the corners of the format (parentheses, comments, quotes,
+ * escapes, '\f', '\v', NUL, CR, $ORIGIN, $TTL, omitted owners, glue, occlusion,
+ * limits) and errors, and what zonecut 0.1 made of them with ldns reading every
+ * line: the delegations, or the error with its line number. The reader must give
+ * the same, with the spool and without.
+ */
+#define ZC(s) s, sizeof(s) - 1
+static const struct {
+	const char *text;
+	size_t len;
+	const char *only;
+} ZCASES[] = {
+	/* relative names, omitted owners, comments, parentheses, escapes, glue */
+	{ ZC("$ORIGIN Example.\n"
+	     "$TTL 1h\n"
+	     "@ IN SOA ns.example. host.example. ( 1 ; serial\n"
+	     " 3600 600\n"
+	     " 86400 300 )\n"
+	     "@ NS ns\n"
+	     "ns A 192.0.2.53\n"
+	     "a 3600 IN NS ns1.a\n"
+	     "  IN NS NS.Provider.NET. ; omitted owner\n"
+	     "\tIN DS 60485 5 1 ( 2BB183AF5F22588179A53B0A98631FAD1A292118 ) ; paren\n"
+	     "ns1.a IN A 192.0.2.1\n"
+	     "ns1.a IN AAAA 2001:db8::1\n"
+	     "ns1.a IN AAAA ::ffff:192.0.2.9\n"
+	     "sub.a IN NS ns.elsewhere.net.\n"
+	     "b.example. 300 IN DS 1 ECDSAP256SHA256 2 (\n"
+	     "  AABBCCDDEEFF00112233445566778899\n"
+	     "  AABBCCDDEEFF00112233445566778899 )\n"
+	     "b.example. 300 IN NS ns1.a.example.\n"
+	     "B.EXAMPLE. 300 IN NS ns1.A.example.\n"
+	     "c IN TXT \"not ; a ( delegation\"\n"
+	     "d IN NS \\# 0\n"
+	     "e IN NS e\\.x.example.\n"
+	     "f IN NS ns.f\r\n"
+	     "h 60 NS ns.h.example.\n"
+	     "i.example. 3600 IN NS ns1.i.example.\n"
+	     "i.example. 3600 in ns ns2.i.example.\n"
+	     "ns1.i.example. 3600 IN A 192.0.2.10\n"
+	     "ns1.i.example. 3600 IN A 192.0.2.11\n"
+	     "ns2.i.example. 3600 IN A \\# 4 C0000214\n"
+	     "\n\n   \n"
+	     "\\106 IN NS ns.j.example.\n"
+	     "k.example. 3600 IN DS 12345 13 2 0b01d44b11db22866ecec "
+	     "ee535a2636fab90af926a69f8a3f333d25fa51d7a87\n"
+	     "k IN NS ns.k.example.\n"
+	     "m IN NS ( ns.m.example.\n"
+	     " ) \n"
+	     "n IN NS ns.n.example. ; comment with \"quote\n"
+	     "o\tIN\tNS\tns.o.example.\t\n"
+	     "p.example. 3600 IN NS ns.p.example.   \n"
+	     "q.example. 3600 IN NS ns1.x.\n"
+	     "\tIN DS 1 13 2 AABB\n"
+	     "r.example. 3600 IN NS @\n"
+	     "s.example. 3600 IN DS 1 13 2 AABB\n"
+	     "t.example. 3600 IN NS ns.t.example.\n"
+	     "z IN NS ns.z.example."),
+	  NULL },
+	{ ZC("$ORIGIN Example.\n"
+	     "@ 3600 IN SOA ns.example. host.example. 1 2 3 4 5\n"
+	     "g IN 7200 NS ns.g.example.\n"),
+	  NULL },
+	/* more than 16 nameservers, duplicates in other case, glue limits */
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns01.a.example.\n"
+	     "a.example. 3600 IN NS NS01.A.EXAMPLE.\n"
+	     "a.example. 3600 IN NS ns02.a.example.\n"
+	     "a.example. 3600 IN NS ns03.a.example.\n"
+	     "a.example. 3600 IN NS ns04.a.example.\n"
+	     "a.example. 3600 IN NS ns05.a.example.\n"
+	     "a.example. 3600 IN NS ns06.a.example.\n"
+	     "a.example. 3600 IN NS ns07.a.example.\n"
+	     "a.example. 3600 IN NS ns08.a.example.\n"
+	     "a.example. 3600 IN NS ns09.a.example.\n"
+	     "a.example. 3600 IN NS ns10.a.example.\n"
+	     "a.example. 3600 IN NS ns11.a.example.\n"
+	     "a.example. 3600 IN NS ns12.a.example.\n"
+	     "a.example. 3600 IN NS ns13.a.example.\n"
+	     "a.example. 3600 IN NS ns14.a.example.\n"
+	     "a.example. 3600 IN NS ns15.a.example.\n"
+	     "a.example. 3600 IN NS ns16.a.example.\n"
+	     "a.example. 3600 IN NS ns17.a.example.\n"
+	     "a.example. 3600 IN NS ns18.a.example.\n"
+	     "a.example. 3600 IN NS ns01.a.example.\n"
+	     "a.example. 3600 IN DS 1 13 2 AABB\n"
+	     "a.example. 3600 IN DS 1 13 2 aabb\n"
+	     "a.example. 3600 IN DS 2 13 2 0011\n"
+	     "ns01.a.example. 3600 IN A 192.0.2.1\n"
+	     "ns01.a.example. 3600 IN A 192.0.2.2\n"
+	     "ns01.a.example. 3600 IN A 192.0.2.3\n"
+	     "ns01.a.example. 3600 IN A 192.0.2.4\n"
+	     "ns01.a.example. 3600 IN A 192.0.2.5\n"
+	     "NS01.a.example. 3600 IN AAAA 2001:db8::1\n"
+	     "ns01.a.example. 3600 IN AAAA 2001:db8::2\n"
+	     "ns01.a.example. 3600 IN AAAA 2001:db8::3\n"
+	     "ns01.a.example. 3600 IN AAAA 2001:db8::4\n"
+	     "ns02.a.example. 3600 IN A 192.0.2.20\n"
+	     "example. 3600 IN A 192.0.2.99\n"
+	     "example. 3600 IN DS 1 13 2 AABB\n"
+	     "b.example. 3600 IN DS 1 13 2 AABB\n"
+	     "c.example. 3600 IN NS ns01.a.example.\n"
+	     "c.example. 3600 IN NS ns.example.\n"
+	     "ns.example. 3600 IN A 192.0.2.53\n"),
+	  NULL },
+	/* form feed, vertical tab, NUL, CRLF, a backslash before the newline */
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\r\n"
+	     "a.example. 3600 IN NS ns.a.example.\fb.example. 3600 IN NS ns.b.example.\r\n"
+	     "c.example. 3600 IN NS ns.c.example.\vd.example. 3600 IN NS ns.d.example.\n"
+	     "e.example. 3600 IN NS ns.e.ex\0ample.\n"
+	     "f.example. 3600 IN NS ns.f.example.\n\r\n\f\n"
+	     "i.example. 3600 IN NS ( ns.i.example.\f )\n"
+	     "k\\(x.example. 3600 IN NS ns.k.example.\n"
+	     "l.example. 3600 IN NS ns.l.example. ) \n"
+	     "m.example. 3600 IN NS ns.m.example.\n"
+	     "n.example. 3600 IN TXT \"a;b(c\" \"d\\\"e\"\n"
+	     "n.example. 3600 IN NS ns.n.example.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\r\n"
+	     "g.example. 3600 IN NS ns.g.example.\\\n"
+	     "h.example. 3600 IN NS ns.h.example.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\r\n"
+	     "j.example. 3600 IN NS ns.j.\vexample.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\r\n"
+	     "a.example. 3600 IN NS ns.a.example.\n"
+	     "\n"
+	     "\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\r\n"
+	     "a.example. 3600 IN NS ns.a.example.\n"
+	     "   \n"
+	     "\r\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\r\n"
+	     "a.example. 3600 IN NS ns.a.example.\n"
+	     "b.example. 3600 IN NS ns.b.example.\\"),
+	  NULL },
+	/* an unclosed parenthesis at the end */
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.a.example.\n"
+	     "b.example. 3600 IN NS ( ns.b.example.\n"
+	     "c.example. 3600 IN NS ns.c.example.\n"),
+	  NULL },
+	/* $ORIGIN and $TTL on the way, relative names, @ */
+	{ ZC("$TTL 300\n"
+	     "$ORIGIN example.\n"
+	     "@ SOA ns host 1 2 3 4 5\n"
+	     "$ORIGIN sub.example.\n"
+	     "a NS ns.a\n"
+	     "ns.a A 192.0.2.1\n"
+	     "$ORIGIN example.\n"
+	     "$TTL\t60\n"
+	     "b NS @\n"
+	     "b DS 1 13 2 AABB\n"
+	     "; just a comment\n"
+	     "   ; indented comment\n"
+	     "c.example. 3600 IN NS ns.c.example.\n"
+	     "c.example. 3600 IN DS 7 8 1 ( 00 11\n"
+	     "  22 33 ) ; trailing\n"
+	     "D.Example. 3600 IN NS ns.d.example.\n"
+	     "  3600 IN NS ns2.d.example.\n"),
+	  NULL },
+	/* --only */
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.a.example.\n"
+	     "b.example. 3600 IN NS ns.b.example.\n"
+	     "b.example. 3600 IN DS 1 13 2 AABB\n"
+	     "c.example. 3600 IN NS ns.c.example.\n"),
+	  "B.Example" },
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.a.example.\n"),
+	  "nothere.example" },
+	/* long lines, long digests, many tokens */
+	{ ZC("example. 3600 IN SOA ns.example. host.example. 1 2 3 4 5\n"
+	     "a.example. 3600 IN DS 1 13 2 00 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF 00 11\n"
+	     "a.example. 3600 IN DS 1 13 4 "
+	     "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+	     "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+	     "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+	     "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+	     "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF\n"
+	     "a.example. 3600 IN NS "
+	     "ns.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.\n"
+	     "a.example.                                                                         "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     "                                                                                   "
+	     " 3600 IN NS ns2.a.example.\n"
+	     "b.example. 2147483647 IN NS ns.b.example.\n"
+	     "c.example. 2147483648 IN NS ns.c.example.\n"
+	     "d.example. 0 IN NS ns.d.example.\n"
+	     "e.example. 3600 IN DS 65535 255 255 ff\n"
+	     "e.example. 3600 IN NS ns.e.example.\n"),
+	  NULL },
+	/* errors */
+	{ ZC("a.example. 3600 IN NS ns.example.\n"), NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.x.\n"
+	     "b.example. 3600 IN NS ns.x.\n"
+	     "a.example. 3600 IN DS 1 13 2 AABB\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS\n"
+	     "b.example. 3600 IN NS ns.x.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.x.\n"
+	     "a.example. 3600 IN NS ns..x.\n"
+	     "\n"
+	     "\n"
+	     "; comment\n"
+	     "b.example. 3600 IN NS ns.x.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN DS 1 13 2 (\n"
+	     "  AABB\n"
+	     "  ZZ )\n"
+	     "b.example. 3600 IN NS ns.x.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "$INCLUDE other.zone\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 CH NS ns.x.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.x.\n"
+	     "a.other. 3600 IN NS ns.x.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.x.\n"
+	     "b.example. 3600 IN NS"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.x.\n"
+	     "b.example. 3600 IN FOO ns.x.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN TXT \"abc\n"
+	     "def\"\n"
+	     "b.example. 3600 IN NS ns.x.\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN A 192.0.2.300\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "$ORIGIN bad..name.\n"),
+	  NULL },
+	{ ZC("; nothing\n\n   \n"), NULL },
+	{ ZC(""), NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     "a.example. 3600 IN NS ns.x.\n"
+	     "$ORIGINx\n"),
+	  NULL },
+	{ ZC("example. 3600 IN SOA ns.example. h. 1 2 3 4 5\n"
+	     ")\n"
+	     "a.example. 3600 IN NS ns.x.\n"),
+	  NULL },
+};
+
+static const char *const ZEXPECT[] = {
+	/* 0 */ "a.example. 0 0\n"
+		" ns ns1.a.example. 192.0.2.1 2001:db8::1 ::ffff:192.0.2.9\n"
+		" ns ns.provider.net.\n"
+		" ds a.Example.\t3600\tIN\tDS\t60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118\n"
+		"b.example. 1 0\n"
+		" ns ns1.a.example. 192.0.2.1 2001:db8::1 ::ffff:192.0.2.9\n"
+		" ds b.example.\t300\tIN\tDS\t1 13 2 "
+		"aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899\n"
+		"e.example. 2 0\n"
+		" ns e\\.x.example.\n"
+		"f.example. 3 0\n"
+		" ns ns.f.example.\n"
+		"h.example. 4 0\n"
+		" ns ns.h.example.\n"
+		"i.example. 5 0\n"
+		" ns ns1.i.example. 192.0.2.10 192.0.2.11\n"
+		" ns ns2.i.example. 192.0.2.20\n"
+		"j.example. 6 0\n"
+		" ns ns.j.example.\n"
+		"k.example. 7 0\n"
+		" ns ns.k.example.\n"
+		" ds k.example.\t3600\tIN\tDS\t12345 13 2 "
+		"0b01d44b11db22866ececee535a2636fab90af926a69f8a3f333d25fa51d7a87\n"
+		"m.example. 8 0\n"
+		" ns ns.m.example.\n"
+		"n.example. 9 0\n"
+		" ns ns.n.example.\n"
+		"o.example. 10 0\n"
+		" ns ns.o.example.\n"
+		"p.example. 11 0\n"
+		" ns ns.p.example.\n"
+		"q.example. 12 0\n"
+		" ns ns1.x.\n"
+		" ds q.example.\t3600\tIN\tDS\t1 13 2 aabb\n"
+		"r.example. 13 0\n"
+		" ns example.\n"
+		"t.example. 14 0\n"
+		" ns ns.t.example.\n"
+		"z.example. 15 0\n"
+		" ns ns.z.example.\n"
+		"",
+	/* 1 */
+	"error -1000 :3: Syntax error, could not parse the RR's rdata\n"
+	"",
+	/* 2 */
+	"a.example. 0 2\n"
+	" ns ns01.a.example. 192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 2001:db8::1 "
+	"2001:db8::2 2001:db8::3\n"
+	" ns ns02.a.example. 192.0.2.20\n"
+	" ns ns03.a.example.\n"
+	" ns ns04.a.example.\n"
+	" ns ns05.a.example.\n"
+	" ns ns06.a.example.\n"
+	" ns ns07.a.example.\n"
+	" ns ns08.a.example.\n"
+	" ns ns09.a.example.\n"
+	" ns ns10.a.example.\n"
+	" ns ns11.a.example.\n"
+	" ns ns12.a.example.\n"
+	" ns ns13.a.example.\n"
+	" ns ns14.a.example.\n"
+	" ns ns15.a.example.\n"
+	" ns ns16.a.example.\n"
+	" ds a.example.\t3600\tIN\tDS\t1 13 2 aabb\n"
+	" ds a.example.\t3600\tIN\tDS\t2 13 2 0011\n"
+	"c.example. 1 0\n"
+	" ns ns01.a.example. 192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 2001:db8::1 "
+	"2001:db8::2 2001:db8::3\n"
+	" ns ns.example. 192.0.2.53\n"
+	"",
+	/* 3 */
+	"a.example. 0 0\n"
+	" ns ns.a.example.\n"
+	"b.example. 1 0\n"
+	" ns ns.b.example.\n"
+	"c.example. 2 0\n"
+	" ns ns.c.example.\n"
+	"d.example. 3 0\n"
+	" ns ns.d.example.\n"
+	"e.example. 4 0\n"
+	" ns ns.e.example.\n"
+	"f.example. 5 0\n"
+	" ns ns.f.example.\n"
+	"i.example. 6 0\n"
+	" ns ns.i.example.\n"
+	"k\\(x.example. 7 0\n"
+	" ns ns.k.example.\n"
+	"l.example. 8 0\n"
+	" ns ns.l.example.\n"
+	"m.example. 9 0\n"
+	" ns ns.m.example.\n"
+	"n.example. 10 0\n"
+	" ns ns.n.example.\n"
+	"",
+	/* 4 */
+	"error -1000 :3: Syntax error, superfluous text present\n"
+	"",
+	/* 5 */
+	"error -1000 :2: Syntax error, could not parse the RR's TTL\n"
+	"",
+	/* 6 */
+	"a.example. 0 0\n"
+	" ns ns.a.example.\n"
+	"",
+	/* 7 */
+	"a.example. 0 0\n"
+	" ns ns.a.example.\n"
+	"",
+	/* 8 */
+	"error -1000 :2: Syntax error, could not parse the RR's rdata\n"
+	"",
+	/* 9 */
+	"error -1000 :4: Syntax error, superfluous text present\n"
+	"",
+	/* 10 */
+	"a.sub.example. 0 0\n"
+	" ns ns.a.sub.example. 192.0.2.1\n"
+	"b.example. 1 0\n"
+	" ns example.\n"
+	" ds b.example.\t60\tIN\tDS\t1 13 2 aabb\n"
+	"c.example. 2 0\n"
+	" ns ns.c.example.\n"
+	" ds c.example.\t3600\tIN\tDS\t7 8 1 00112233\n"
+	"d.example. 3 0\n"
+	" ns ns.d.example.\n"
+	" ns ns2.d.example.\n"
+	"",
+	/* 11 */
+	"b.example. 0 0\n"
+	" ns ns.b.example.\n"
+	" ds b.example.\t3600\tIN\tDS\t1 13 2 aabb\n"
+	"",
+	/* 12 */ "",
+	/* 13 */
+	"a.example. 0 0\n"
+	" ns ns.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example.\n"
+	" ns ns2.a.example.\n"
+	" ds a.example.\t3600\tIN\tDS\t1 13 2 00112233445566778899aabbccddeeff0011\n"
+	" ds a.example.\t3600\tIN\tDS\t1 13 4 "
+	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbcc"
+	"ddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899"
+	"aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233445566"
+	"778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+	"b.example. 1 0\n"
+	" ns ns.b.example.\n"
+	"c.example. 2 0\n"
+	" ns ns.c.example.\n"
+	"d.example. 3 0\n"
+	" ns ns.d.example.\n"
+	"e.example. 4 0\n"
+	" ns ns.e.example.\n"
+	" ds e.example.\t3600\tIN\tDS\t65535 255 255 ff\n"
+	"",
+	/* 14 */
+	"error -1000 :1: the first record must be the SOA of the parent zone\n"
+	"",
+	/* 15 */
+	"error -1000 :4: the records of 'a.example.' are not together (sort the zone by owner, "
+	"e.g. with ldns-read-zone or named-compilezone)\n"
+	"",
+	/* 16 */
+	"error -1000 :2: Syntax error, value expected\n"
+	"",
+	/* 17 */
+	"error -1000 :5: Syntax error, could not parse the RR's rdata\n"
+	"",
+	/* 18 */
+	"error -1000 :4: Syntax error, could not parse the RR's rdata\n"
+	"",
+	/* 19 */
+	"error -1000 :2: $INCLUDE is not supported\n"
+	"",
+	/* 20 */
+	"error -1000 :2: only class IN is supported\n"
+	"",
+	/* 21 */
+	"error -1000 :3: record outside the zone\n"
+	"",
+	/* 22 */
+	"error -1000 :2: Syntax error, value expected\n"
+	"",
+	/* 23 */
+	"error -1000 :3: Syntax error, could not parse the RR's rdata\n"
+	"",
+	/* 24 */
+	"error -1000 :3: Syntax error, could not parse the RR's TTL\n"
+	"",
+	/* 25 */
+	"error -1000 :2: Syntax error, could not parse the RR's rdata\n"
+	"",
+	/* 26 */
+	"error -1000 :2: Syntax error, could not parse the RR's dname(s)\n"
+	"",
+	/* 27 */
+	"error -1000 : no records\n"
+	"",
+	/* 28 */
+	"error -1000 : no records\n"
+	"",
+	/* 29 */
+	"error -1000 :3: Syntax error, could not parse the RR's TTL\n"
+	"",
+	/* 30 */
+	"a.example. 0 0\n"
+	" ns ns.x.\n"
+	"",
+};
+
+/* What a zone source gives: the delegations (child, NS with glue, DS) or the error. */
+static void zdump(const char *path, const char *only, char *out, size_t cap)
+{
+	struct zc_scan_source *src = NULL;
+	char err[1024] = "";
+	size_t plen = strlen(path), pos = 0;
+	int r = zc_zone_source_new(path, only, &src, err, sizeof(err));
+
+#define ZPUT(...) pos += (size_t)snprintf(out + pos, pos < cap ? cap - pos : 0, __VA_ARGS__)
+	out[0] = '\0';
+	if (r != 0) {
+		ZPUT("error %d %s\n", r, strncmp(err, path, plen) == 0 ? err + plen : err);
+		return;
+	}
+	for (;;) {
+		struct zc_delegation *d = NULL;
+		char *s;
+
+		r = src->next(src, &d);
+		if (r != 0) {
+			if (r < 0) {
+				ZPUT("next %d\n", r);
+			}
+			break;
+		}
+		s = ldns_rdf2str(d->child);
+		ZPUT("%s %u %u\n", s, (unsigned)d->seq, d->n_ns_dropped);
+		free(s);
+		for (unsigned i = 0; i < d->n_ns; i++) {
+			s = ldns_rdf2str(d->ns[i].name);
+			ZPUT(" ns %s", s);
+			free(s);
+			for (unsigned g = 0; g < d->ns[i].n_glue; g++) {
+				char a[64] = "?";
+				const struct sockaddr_storage *ss = &d->ns[i].glue[g];
+
+				if (ss->ss_family == AF_INET) {
+					inet_ntop(AF_INET,
+						  &((const struct sockaddr_in *)ss)->sin_addr, a,
+						  sizeof(a));
+				} else {
+					inet_ntop(AF_INET6,
+						  &((const struct sockaddr_in6 *)ss)->sin6_addr, a,
+						  sizeof(a));
+				}
+				ZPUT(" %s", a);
+			}
+			ZPUT("\n");
+		}
+		for (size_t i = 0; i < ldns_rr_list_rr_count(d->ds); i++) {
+			s = ldns_rr2str(ldns_rr_list_rr(d->ds, i));
+			ZPUT(" ds %s", s);
+			free(s);
+		}
+		zc_delegation_free(d);
+	}
+	src->free(src);
+#undef ZPUT
+}
+
+static void zone_cases(void)
+{
+	static char out[65536];
+
+	assert_int_equal(sizeof(ZCASES) / sizeof(ZCASES[0]), sizeof(ZEXPECT) / sizeof(ZEXPECT[0]));
+	for (size_t i = 0; i < sizeof(ZCASES) / sizeof(ZCASES[0]); i++) {
+		char path[] = "/tmp/zc-test-scan-XXXXXX";
+		int fd = mkstemp(path);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, ZCASES[i].text, ZCASES[i].len), (ssize_t)ZCASES[i].len);
+		close(fd);
+		zdump(path, ZCASES[i].only, out, sizeof(out));
+		unlink(path);
+		if (strcmp(out, ZEXPECT[i]) != 0) {
+			fail_msg("case %zu: got\n%s\nexpected\n%s", i, out, ZEXPECT[i]);
+		}
+	}
+}
+
+static void test_zone_source_reads_as_ldns(void **state)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *saved = tmpdir ? strdup(tmpdir) : NULL;
+
+	(void)state;
+	zone_cases();
+	/* no spool: the second pass reads the zone file again */
+	assert_int_equal(setenv("TMPDIR", "/nonexistent", 1), 0);
+	zone_cases();
+	if (saved) {
+		assert_int_equal(setenv("TMPDIR", saved, 1), 0);
+	} else {
+		assert_int_equal(unsetenv("TMPDIR"), 0);
+	}
+	free(saved);
+}
+
 /* The zone reader's fast path reads every line exactly as ldns does, or leaves it. */
 static void test_zone_line_fast_equals_ldns(void **state)
 {
@@ -599,6 +1179,7 @@ int main(void)
 		cmocka_unit_test(test_zone_source_streams_delegations),
 		cmocka_unit_test(test_zone_source_only_child),
 		cmocka_unit_test(test_zone_source_errors),
+		cmocka_unit_test(test_zone_source_reads_as_ldns),
 		cmocka_unit_test(test_zone_line_fast_equals_ldns),
 		cmocka_unit_test(test_list_source),
 		cmocka_unit_test(test_names_of_results_and_reasons),

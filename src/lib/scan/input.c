@@ -11,16 +11,18 @@
  * temporary file (the spool), which the second pass reads instead of parsing the
  * zone file again (text parsing is most of the cost of reading a parent zone);
  * without a usable temporary file the second pass parses the zone file again.
+ * Both passes cut the file into lines as ldns's reader does, through a buffer of
+ * our own, and read the records of the usual shapes without ldns.
  *
  * List source: "child ns1[=addr,addr] ns2 ..." lines; DS read from DNS later.
  */
 #include <errno.h>
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <string.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -30,6 +32,9 @@
 
 #define GLUE_BUCKETS 65536
 #define INPUT_MAX_LINE 65536
+#define ZONE_READ_SIZE (1024 * 1024) /* the zone file is read this much at a time */
+#define FAST_MAX_TOKENS 16
+#define FAST_MAX_LINE 1024
 
 struct glue {
 	ldns_rdf *name;
@@ -48,22 +53,72 @@ struct hashset {
 	size_t cap, n;
 };
 
+/* A record of the shapes parent zones are made of, read without ldns. */
+struct fast_rr {
+	ldns_rr_type type;
+	uint32_t ttl;
+	size_t owner_len, rdata_len;
+	uint8_t owner[255]; /* wire form, case kept */
+	uint8_t rdata[255]; /* NS: the name; DS: tag, algorithm, type, digest; A, AAAA */
+};
+
+/* A record as the passes look at it: read by ldns (rr) or by the fast path (zs->frr). */
+struct zrec {
+	ldns_rr *rr; /* owned, or NULL: the fast path's record */
+	ldns_rdf owner_fast, rd0_fast;
+	const ldns_rdf *owner; /* borrowed from rr or zs->frr */
+	const ldns_rdf *rd0;   /* the first rdata field, or NULL */
+	ldns_rr_type type;
+	ldns_rr_class class;
+};
+
+/*
+ * The delegation pass 1 collects for the spool: what group_add() collects into a
+ * struct zc_delegation, kept in one reused buffer and in the spool's form.
+ */
+struct spool_group {
+	bool open;
+	bool unwritable; /* something the spool cannot hold: abandon it */
+	size_t child_len;
+	uint8_t child[255]; /* lower-cased */
+	unsigned n_ns, n_ns_dropped;
+	struct {
+		ldns_rdf_type type;
+		uint8_t len;
+		uint8_t name[255]; /* lower-cased */
+	} ns[ZC_SCAN_MAX_NS];
+	size_t n_ds;
+	struct zc_buf ds; /* each DS as u16 length and the record in wire form */
+};
+
 struct zone_source {
 	struct zc_scan_source pub;
 	char *path;
-	FILE *f;
+	int fd;
 	ldns_rdf *apex;
 	ldns_rdf *only;
 	struct glue **glue;
-	/* pass 2 state */
-	ldns_rdf *origin;       /* $ORIGIN tracking for ldns */
-	ldns_rdf *prev;
-	uint32_t default_ttl;
+	/* the reader: the file through one buffer, logical lines in lbuf */
+	char *rbuf;
+	size_t rpos, rend;
+	bool drained; /* read() found the end (or failed: rerr) */
+	bool eof;     /* a read went past the end (what feof() said to ldns) */
+	int rerr;
 	int line;
-	char *lbuf;             /* the logical line being read (ldns grows it) */
+	char *lbuf; /* the logical line being read */
 	size_t lcap;
+	/* what the lines set: $ORIGIN, $TTL, the previous owner */
+	ldns_rdf *origin;
+	ldns_rdf *prev; /* for ldns; prev_wire is newer when prev_fast */
+	bool prev_fast;
+	size_t prev_len;
+	uint8_t prev_wire[255];
+	uint32_t default_ttl;
+	struct fast_rr frr;     /* the record the fast path read last */
+	struct spool_group grp; /* pass 1 with a spool */
+	/* pass 2 state */
 	struct zc_delegation *cur; /* the group being read */
-	bool eof;
+	bool done;
 	uint64_t seq;
 	FILE *spool;            /* the delegations of pass 1, or NULL: parse again */
 	char err[512];
@@ -133,15 +188,18 @@ static int hashset_add(struct hashset *s, uint64_t h)
 	}
 }
 
-static void lower_rdf(ldns_rdf *name)
+static void lower_rdf_data(uint8_t *p, size_t len)
 {
-	uint8_t *p = ldns_rdf_data(name);
-
-	for (size_t i = 0; i < ldns_rdf_size(name); i++) {
+	for (size_t i = 0; i < len; i++) {
 		if (p[i] >= 'A' && p[i] <= 'Z') {
 			p[i] += 32;
 		}
 	}
+}
+
+static void lower_rdf(ldns_rdf *name)
+{
+	lower_rdf_data(ldns_rdf_data(name), ldns_rdf_size(name));
 }
 
 static struct glue *glue_find(struct glue **tab, const ldns_rdf *name, uint32_t h)
@@ -154,10 +212,9 @@ static struct glue *glue_find(struct glue **tab, const ldns_rdf *name, uint32_t 
 	return NULL;
 }
 
-static int glue_add(struct glue **tab, const ldns_rr *rr)
+/* The address @rd (the first rdata field of an A or AAAA record, or NULL) of @owner. */
+static int glue_add(struct glue **tab, const ldns_rdf *owner, const ldns_rdf *rd)
 {
-	const ldns_rdf *rd = ldns_rr_rdf(rr, 0);
-	const ldns_rdf *owner = ldns_rr_owner(rr);
 	uint32_t h = (uint32_t)hash64(owner);
 	struct glue *g = glue_find(tab, owner, h);
 	size_t len = rd ? ldns_rdf_size(rd) : 0;
@@ -277,9 +334,217 @@ static struct zc_delegation *deleg_new(const ldns_rdf *child)
 
 /* --- zone source ------------------------------------------------------- */
 
-/* --- reading records ---------------------------------------------------- */
+/* --- the line reader ---------------------------------------------------- */
 
-#define FAST_MAX_TOKENS 16
+/*
+ * Logical lines exactly as ldns_fget_token_l_st(f, ..., LDNS_PARSE_SKIP_SPACE, &line)
+ * cuts them (ldns 1.8.3, parse.c), quirks included: parentheses join lines, a
+ * comment ends at the newline, '\r' is a blank, '\f' and '\v' end a line like '\n',
+ * NUL octets vanish, an unbalanced ')' ends the line and eats the next octet, and
+ * the line count includes the line ends skipped after a line. So the records, the
+ * errors and their line numbers stay what they were with ldns reading through
+ * stdio. But we read through one large buffer instead of getc(), and a physical
+ * line none of that concerns (the usual one) is taken whole.
+ */
+
+/* More octets after rend; false at the end of the file or when the buffer is full. */
+static bool zr_fill(struct zone_source *zs)
+{
+	ssize_t n;
+
+	if (zs->drained) {
+		return false;
+	}
+	if (zs->rpos > 0) {
+		memmove(zs->rbuf, zs->rbuf + zs->rpos, zs->rend - zs->rpos);
+		zs->rend -= zs->rpos;
+		zs->rpos = 0;
+	}
+	if (zs->rend == ZONE_READ_SIZE) {
+		return false;
+	}
+	do {
+		n = read(zs->fd, zs->rbuf + zs->rend, ZONE_READ_SIZE - zs->rend);
+	} while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		zs->rerr = n < 0 ? errno : 0;
+		zs->drained = true;
+		return false;
+	}
+	zs->rend += (size_t)n;
+	return true;
+}
+
+/* getc() */
+static inline int zr_getc(struct zone_source *zs)
+{
+	if (zs->rpos == zs->rend && !zr_fill(zs)) {
+		zs->eof = true;
+		return EOF;
+	}
+	return (unsigned char)zs->rbuf[zs->rpos++];
+}
+
+/* ldns_fskipcs_l(f, LDNS_PARSE_SKIP_SPACE, &line) */
+static void zr_skip(struct zone_source *zs)
+{
+	int c;
+
+	while ((c = zr_getc(zs)) != EOF) {
+		if (c == '\n') {
+			zs->line++;
+		}
+		if (c != '\f' && c != '\n' && c != '\r' && c != '\v') {
+			zs->rpos--; /* ungetc() */
+			return;
+		}
+	}
+}
+
+/* Room in lbuf for an octet at @t and the NUL after it. */
+static bool zr_room(struct zone_source *zs, size_t t)
+{
+	size_t cap = zs->lcap ? zs->lcap : 1024;
+	char *p;
+
+	if (t + 2 <= zs->lcap) {
+		return true;
+	}
+	while (t + 2 > cap) {
+		cap *= 2;
+	}
+	p = realloc(zs->lbuf, cap);
+	if (!p) {
+		return false;
+	}
+	zs->lbuf = p;
+	zs->lcap = cap;
+	return true;
+}
+
+/* ldns_fget_token_l_st(), octet by octet (ldns keeps its buffer unbounded too). */
+static ldns_status zr_line_slow(struct zone_source *zs)
+{
+	int c, prev_c = 0, p = 0;
+	bool com = false, quoted = false;
+	size_t i = 0, t = 0;
+
+	if (!zr_room(zs, 0)) {
+		return LDNS_STATUS_MEM_ERR;
+	}
+	while ((c = zr_getc(zs)) != EOF) {
+		if (c == '\r') {
+			c = ' ';
+		}
+		if ((c == '(' || c == ')') && prev_c != '\\' && !quoted) {
+			if (!com) {
+				p += c == '(' ? 1 : -1;
+			}
+			prev_c = c;
+			continue;
+		}
+		if (p < 0) {
+			break; /* more ')' than '(': the line ends, @c is gone */
+		}
+		if (c == ';' && !quoted && prev_c != '\\') {
+			com = true;
+		}
+		if (c == '"' && !com && prev_c != '\\') {
+			quoted = !quoted;
+		}
+		if (c == '\n' && com) {
+			com = false;
+			zs->line++;
+			if (p == 0 && i > 0) {
+				zr_skip(zs);
+				break;
+			}
+			prev_c = c;
+			continue;
+		}
+		if (com) {
+			prev_c = c;
+			continue;
+		}
+		if (c == '\n' && p != 0 && t > 0) {
+			zs->line++;
+			if (!zr_room(zs, t)) {
+				return LDNS_STATUS_MEM_ERR;
+			}
+			zs->lbuf[t++] = ' ';
+			prev_c = c;
+			continue;
+		}
+		if ((c == '\f' || c == '\n' || c == '\v') && i > 0 && prev_c != '\\' && p == 0) {
+			if (c == '\n') {
+				zs->line++;
+			}
+			zr_skip(zs);
+			break; /* (p is 0 here, so ldns's "p != 0: syntax error" never applies) */
+		}
+		if (c != '\0' && c != '\n') {
+			i++;
+			if (!zr_room(zs, t)) {
+				return LDNS_STATUS_MEM_ERR;
+			}
+			zs->lbuf[t++] = (char)c;
+		}
+		if (c == '\n') {
+			zs->line++;
+		}
+		prev_c = c == '\\' && prev_c == '\\' ? 0 : c;
+	}
+	/* at the end of the file, ldns does not look at p either */
+	zs->lbuf[t] = '\0';
+	return i == 0 ? LDNS_STATUS_SYNTAX_EMPTY : LDNS_STATUS_OK;
+}
+
+/* The octets that need zr_line_slow() (or end the line: '\n'). */
+static const bool zr_special[256] = {
+	['\0'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
+	['('] = true,  [')'] = true,  [';'] = true,  ['"'] = true,  ['\\'] = true,
+};
+
+/*
+ * The next logical line into lbuf. A non-empty physical line without special
+ * octets is what zr_line_slow() would make of it, octet for octet: itself.
+ */
+static ldns_status zr_line(struct zone_source *zs)
+{
+	size_t scanned = 0;
+
+	for (;;) {
+		const char *s = zs->rbuf + zs->rpos, *e = zs->rbuf + zs->rend, *q = s + scanned;
+		size_t len;
+
+		while (q < e && !zr_special[(unsigned char)*q]) {
+			q++;
+		}
+		if (q == e) {
+			scanned = (size_t)(q - s);
+			if (zr_fill(zs)) {
+				continue;
+			}
+			break;
+		}
+		if (*q != '\n' || q == s) {
+			break;
+		}
+		len = (size_t)(q - s);
+		if (!zr_room(zs, len)) {
+			return LDNS_STATUS_MEM_ERR;
+		}
+		memcpy(zs->lbuf, s, len);
+		zs->lbuf[len] = '\0';
+		zs->rpos += len + 1;
+		zs->line++;
+		zr_skip(zs);
+		return LDNS_STATUS_OK;
+	}
+	return zr_line_slow(zs);
+}
+
+/* --- reading records ---------------------------------------------------- */
 
 /* @len octets of presentation-form name without escapes -> uncompressed wire form. */
 static bool fast_name(const char *s, size_t len, uint8_t *wire, size_t *ret_len)
@@ -320,18 +585,18 @@ static bool fast_name(const char *s, size_t len, uint8_t *wire, size_t *ret_len)
 	return true;
 }
 
-static bool fast_u32(const char *s, uint32_t max, uint32_t *ret)
+static bool fast_u32(const char *s, size_t len, uint32_t max, uint32_t *ret)
 {
 	uint64_t v = 0;
 
-	if (!*s || strlen(s) > 10) {
+	if (len == 0 || len > 10) {
 		return false;
 	}
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9') {
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9') {
 			return false;
 		}
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (v > max) {
 		return false;
@@ -349,6 +614,140 @@ static int fast_hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* strcasecmp(token, @upper) == 0, @upper in capitals */
+static bool fast_is(const char *s, size_t len, const char *upper)
+{
+	size_t i;
+
+	for (i = 0; i < len && upper[i]; i++) {
+		if ((s[i] & ~0x20) != upper[i]) {
+			return false;
+		}
+	}
+	return i == len && !upper[i];
+}
+
+/* inet_pton() of a token */
+static bool fast_addr(int af, const char *s, size_t len, uint8_t *out)
+{
+	char buf[64];
+
+	if (len >= sizeof(buf)) {
+		return false;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(af, buf, out) == 1;
+}
+
+/*
+ * The rdata of the types a parent zone is made of, read as ldns reads them (the
+ * same octets; the unit tests compare the two). False for anything else, which
+ * ldns then reads.
+ */
+static bool fast_rdata(struct fast_rr *fr, const char **tok, const size_t *tlen, size_t n)
+{
+	switch (fr->type) {
+	case LDNS_RR_TYPE_A:
+		fr->rdata_len = 4;
+		return n == 1 && fast_addr(AF_INET, tok[0], tlen[0], fr->rdata);
+	case LDNS_RR_TYPE_AAAA:
+		fr->rdata_len = 16;
+		/* (an IPv4 tail: rare, ldns reads it) */
+		return n == 1 && !memchr(tok[0], '.', tlen[0]) &&
+		       fast_addr(AF_INET6, tok[0], tlen[0], fr->rdata);
+	case LDNS_RR_TYPE_NS:
+		return n == 1 && fast_name(tok[0], tlen[0], fr->rdata, &fr->rdata_len);
+	case LDNS_RR_TYPE_DS: {
+		uint32_t tag, alg, dt;
+		size_t dlen = 0;
+		uint8_t *digest = fr->rdata + 4;
+		int hi = -1;
+
+		if (n < 4 || !fast_u32(tok[0], tlen[0], 65535, &tag) ||
+		    !fast_u32(tok[1], tlen[1], 255, &alg) || !fast_u32(tok[2], tlen[2], 255, &dt)) {
+			return false;
+		}
+		for (size_t t = 3; t < n; t++) {
+			for (size_t c = 0; c < tlen[t]; c++) {
+				int v = fast_hexval(tok[t][c]);
+
+				if (v < 0 || (hi < 0 && dlen == 128)) {
+					return false;
+				}
+				if (hi < 0) {
+					hi = v;
+				} else {
+					digest[dlen++] = (uint8_t)(hi << 4 | v);
+					hi = -1;
+				}
+			}
+		}
+		if (hi >= 0 || dlen == 0) {
+			return false;
+		}
+		fr->rdata[0] = (uint8_t)(tag >> 8);
+		fr->rdata[1] = (uint8_t)tag;
+		fr->rdata[2] = (uint8_t)alg;
+		fr->rdata[3] = (uint8_t)dt;
+		fr->rdata_len = 4 + dlen;
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+/*
+ * A line of the shape "OWNER. TTL IN NS|DS|A|AAAA RDATA" (see scan_zone_line_fast())
+ * into *fr; false for anything else. @fr is clobbered either way.
+ */
+static bool fast_parse(const char *line, size_t len, struct fast_rr *fr)
+{
+	const char *tok[FAST_MAX_TOKENS];
+	size_t tlen[FAST_MAX_TOKENS], n = 0;
+
+	/* escapes and quotes are ldns's; so is an omitted owner (leading blank) */
+	if (len == 0 || len >= FAST_MAX_LINE || line[0] == ' ' || line[0] == '\t') {
+		return false;
+	}
+	for (size_t i = 0; i < len;) {
+		if (line[i] == ' ' || line[i] == '\t') {
+			i++;
+			continue;
+		}
+		if (n == FAST_MAX_TOKENS) {
+			return false;
+		}
+		tok[n] = line + i;
+		for (; i < len && line[i] != ' ' && line[i] != '\t'; i++) {
+			char c = line[i];
+
+			if (c == '\\' || c == '"' || c == '(' || c == ')' || c == ';') {
+				return false;
+			}
+		}
+		tlen[n] = (size_t)(line + i - tok[n]);
+		n++;
+	}
+	if (n < 5 || !fast_name(tok[0], tlen[0], fr->owner, &fr->owner_len) ||
+	    !fast_u32(tok[1], tlen[1], 0x7fffffff, &fr->ttl) || !fast_is(tok[2], tlen[2], "IN")) {
+		return false;
+	}
+	if (fast_is(tok[3], tlen[3], "NS")) {
+		fr->type = LDNS_RR_TYPE_NS;
+	} else if (fast_is(tok[3], tlen[3], "DS")) {
+		fr->type = LDNS_RR_TYPE_DS;
+	} else if (fast_is(tok[3], tlen[3], "A")) {
+		fr->type = LDNS_RR_TYPE_A;
+	} else if (fast_is(tok[3], tlen[3], "AAAA")) {
+		fr->type = LDNS_RR_TYPE_AAAA;
+	} else {
+		return false;
+	}
+	return fast_rdata(fr, tok + 4, tlen + 4, n - 4);
+}
+
 static bool fast_push(ldns_rr *rr, ldns_rdf_type type, size_t len, const void *data)
 {
 	ldns_rdf *rdf = ldns_rdf_new_frm_data(type, len, data);
@@ -363,138 +762,61 @@ static bool fast_push(ldns_rr *rr, ldns_rdf_type type, size_t len, const void *d
 	return true;
 }
 
-/*
- * The rdata of the types a parent zone is made of, read as ldns reads them (the
- * same rdf types and octets; the unit tests compare the two). Returns false for
- * anything else, which ldns then reads.
- */
-static bool fast_rdata(ldns_rr *rr, ldns_rr_type type, char **tok, size_t n, bool *ret_nomem)
+/* The ldns record of @fr, with the rdata fields ldns_rr_new_frm_str() makes; NULL: ENOMEM. */
+static ldns_rr *fast_rr_new(const struct fast_rr *fr)
 {
-	uint8_t buf[255];
-	size_t len;
+	ldns_rr *rr = ldns_rr_new();
+	ldns_rdf *name = ldns_dname_new_frm_data(fr->owner_len, fr->owner);
+	const uint8_t *d = fr->rdata;
+	bool ok;
 
-	*ret_nomem = false;
-	switch (type) {
+	if (!rr || !name) {
+		ldns_rr_free(rr);
+		ldns_rdf_deep_free(name);
+		return NULL;
+	}
+	ldns_rr_set_owner(rr, name);
+	ldns_rr_set_ttl(rr, fr->ttl);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_type(rr, fr->type);
+	switch (fr->type) {
 	case LDNS_RR_TYPE_A:
-		if (n != 1 || inet_pton(AF_INET, tok[0], buf) != 1) {
-			return false;
-		}
-		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_A, 4, buf);
-		return !*ret_nomem;
+		ok = fast_push(rr, LDNS_RDF_TYPE_A, 4, d);
+		break;
 	case LDNS_RR_TYPE_AAAA:
-		if (n != 1 || strchr(tok[0], '.') || inet_pton(AF_INET6, tok[0], buf) != 1) {
-			return false; /* (an IPv4 tail: rare, ldns reads it) */
-		}
-		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_AAAA, 16, buf);
-		return !*ret_nomem;
+		ok = fast_push(rr, LDNS_RDF_TYPE_AAAA, 16, d);
+		break;
 	case LDNS_RR_TYPE_NS:
-		if (n != 1 || !fast_name(tok[0], strlen(tok[0]), buf, &len)) {
-			return false;
-		}
-		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_DNAME, len, buf);
-		return !*ret_nomem;
-	case LDNS_RR_TYPE_DS: {
-		uint32_t tag, alg, dt;
-		uint8_t tag16[2], a8, d8;
-		uint8_t digest[128];
-		size_t dlen = 0;
-		int hi = -1;
-
-		if (n < 4 || !fast_u32(tok[0], 65535, &tag) || !fast_u32(tok[1], 255, &alg) ||
-		    !fast_u32(tok[2], 255, &dt)) {
-			return false;
-		}
-		for (size_t t = 3; t < n; t++) {
-			for (const char *c = tok[t]; *c; c++) {
-				int v = fast_hexval(*c);
-
-				if (v < 0 || (hi < 0 && dlen == sizeof(digest))) {
-					return false;
-				}
-				if (hi < 0) {
-					hi = v;
-				} else {
-					digest[dlen++] = (uint8_t)(hi << 4 | v);
-					hi = -1;
-				}
-			}
-		}
-		if (hi >= 0 || dlen == 0) {
-			return false;
-		}
-		tag16[0] = (uint8_t)(tag >> 8);
-		tag16[1] = (uint8_t)tag;
-		a8 = (uint8_t)alg;
-		d8 = (uint8_t)dt;
-		*ret_nomem = !fast_push(rr, LDNS_RDF_TYPE_INT16, 2, tag16) ||
-			     !fast_push(rr, LDNS_RDF_TYPE_ALG, 1, &a8) ||
-			     !fast_push(rr, LDNS_RDF_TYPE_INT8, 1, &d8) ||
-			     !fast_push(rr, LDNS_RDF_TYPE_HEX, dlen, digest);
-		return !*ret_nomem;
+		ok = fast_push(rr, LDNS_RDF_TYPE_DNAME, fr->rdata_len, d);
+		break;
+	default: /* DS */
+		ok = fast_push(rr, LDNS_RDF_TYPE_INT16, 2, d) &&
+		     fast_push(rr, LDNS_RDF_TYPE_ALG, 1, d + 2) &&
+		     fast_push(rr, LDNS_RDF_TYPE_INT8, 1, d + 3) &&
+		     fast_push(rr, LDNS_RDF_TYPE_HEX, fr->rdata_len - 4, d + 4);
+		break;
 	}
-	default:
-		return false;
+	if (!ok) {
+		ldns_rr_free(rr);
+		return NULL;
 	}
+	return rr;
 }
 
 int scan_zone_line_fast(const char *line, ldns_rdf **prev, ldns_rr **ret_rr)
 {
-	char copy[1024];
-	char *tok[FAST_MAX_TOKENS];
-	size_t n = 0, len = strlen(line);
-	uint8_t owner[255];
-	size_t owner_len;
-	uint32_t ttl;
-	ldns_rr_type type;
+	struct fast_rr fr;
 	ldns_rr *rr;
-	ldns_rdf *name;
-	bool nomem;
 
-	/* escapes and quotes are ldns's; so is an omitted owner (leading blank) */
-	if (len == 0 || len >= sizeof(copy) || line[0] == ' ' || line[0] == '\t' ||
-	    strpbrk(line, "\\\"();")) {
+	if (!fast_parse(line, strlen(line), &fr)) {
 		return 0;
 	}
-	memcpy(copy, line, len + 1);
-	for (char *save = NULL, *t = strtok_r(copy, " \t", &save); t;
-	     t = strtok_r(NULL, " \t", &save)) {
-		if (n == FAST_MAX_TOKENS) {
-			return 0;
-		}
-		tok[n++] = t;
-	}
-	if (n < 5 || !fast_name(tok[0], strlen(tok[0]), owner, &owner_len) ||
-	    !fast_u32(tok[1], 0x7fffffff, &ttl) || strcasecmp(tok[2], "IN") != 0) {
-		return 0;
-	}
-	if (strcasecmp(tok[3], "NS") == 0) {
-		type = LDNS_RR_TYPE_NS;
-	} else if (strcasecmp(tok[3], "DS") == 0) {
-		type = LDNS_RR_TYPE_DS;
-	} else if (strcasecmp(tok[3], "A") == 0) {
-		type = LDNS_RR_TYPE_A;
-	} else if (strcasecmp(tok[3], "AAAA") == 0) {
-		type = LDNS_RR_TYPE_AAAA;
-	} else {
-		return 0;
-	}
-	rr = ldns_rr_new();
-	name = ldns_dname_new_frm_data(owner_len, owner);
-	if (!rr || !name) {
-		ldns_rr_free(rr);
-		ldns_rdf_deep_free(name);
+	rr = fast_rr_new(&fr);
+	if (!rr) {
 		return -ENOMEM;
 	}
-	ldns_rr_set_owner(rr, name);
-	ldns_rr_set_ttl(rr, ttl);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_type(rr, type);
-	if (!fast_rdata(rr, type, tok + 4, n - 4, &nomem)) {
-		ldns_rr_free(rr);
-		return nomem ? -ENOMEM : 0;
-	}
 	if (prev) {
-		ldns_rdf *p = ldns_rdf_clone(name);
+		ldns_rdf *p = ldns_rdf_clone(ldns_rr_owner(rr));
 
 		if (!p) {
 			ldns_rr_free(rr);
@@ -526,19 +848,53 @@ static char *strip_ws(char *s)
 	return s;
 }
 
+static void rdf_wrap(ldns_rdf *rdf, ldns_rdf_type type, const uint8_t *data, size_t len)
+{
+	ldns_rdf_set_type(rdf, type);
+	ldns_rdf_set_size(rdf, len);
+	ldns_rdf_set_data(rdf, (void *)data);
+}
+
+static void zrec_from_fast(struct zone_source *zs, struct zrec *rec)
+{
+	static const ldns_rdf_type rd0_type[] = {
+		[LDNS_RR_TYPE_A] = LDNS_RDF_TYPE_A,
+		[LDNS_RR_TYPE_NS] = LDNS_RDF_TYPE_DNAME,
+		[LDNS_RR_TYPE_AAAA] = LDNS_RDF_TYPE_AAAA,
+		[LDNS_RR_TYPE_DS] = LDNS_RDF_TYPE_INT16,
+	};
+	const struct fast_rr *fr = &zs->frr;
+
+	rec->rr = NULL;
+	rdf_wrap(&rec->owner_fast, LDNS_RDF_TYPE_DNAME, fr->owner, fr->owner_len);
+	rdf_wrap(&rec->rd0_fast, rd0_type[fr->type], fr->rdata,
+		 fr->type == LDNS_RR_TYPE_DS ? 2 : fr->rdata_len);
+	rec->owner = &rec->owner_fast;
+	rec->rd0 = &rec->rd0_fast;
+	rec->type = fr->type;
+	rec->class = LDNS_RR_CLASS_IN;
+}
+
+static void zrec_from_ldns(struct zrec *rec, ldns_rr *rr)
+{
+	rec->rr = rr;
+	rec->owner = ldns_rr_owner(rr);
+	rec->rd0 = ldns_rr_rdf(rr, 0);
+	rec->type = ldns_rr_get_type(rr);
+	rec->class = ldns_rr_get_class(rr);
+}
+
 /*
- * One logical line (parentheses joined, comments dropped: ldns's own reader), then
- * the directives as ldns_rr_new_frm_fp_l() treats them, then the record: the
- * common shapes here, the rest by ldns.
+ * One logical line, then the directives as ldns_rr_new_frm_fp_l() treats them,
+ * then the record: the common shapes here, the rest by ldns.
  */
-static ldns_status zone_read_one(struct zone_source *zs, ldns_rr **ret_rr)
+static ldns_status zone_read_one(struct zone_source *zs, struct zrec *rec)
 {
 	const char *endptr;
+	ldns_rr *rr = NULL;
 	ldns_status st;
-	int r;
 
-	st = ldns_fget_token_l_st(zs->f, &zs->lbuf, &zs->lcap, false, LDNS_PARSE_SKIP_SPACE,
-				  &zs->line);
+	st = zr_line(zs);
 	if (st != LDNS_STATUS_OK) {
 		return st;
 	}
@@ -562,30 +918,50 @@ static ldns_status zone_read_one(struct zone_source *zs, ldns_rr **ret_rr)
 	if (!*strip_ws(zs->lbuf)) {
 		return LDNS_STATUS_SYNTAX_EMPTY;
 	}
-	r = scan_zone_line_fast(zs->lbuf, &zs->prev, ret_rr);
-	if (r != 0) {
-		return r > 0 ? LDNS_STATUS_OK : LDNS_STATUS_MEM_ERR;
+	if (fast_parse(zs->lbuf, strlen(zs->lbuf), &zs->frr)) {
+		/* the owner is the previous owner of the next line, as ldns keeps it */
+		memcpy(zs->prev_wire, zs->frr.owner, zs->frr.owner_len);
+		zs->prev_len = zs->frr.owner_len;
+		zs->prev_fast = true;
+		zrec_from_fast(zs, rec);
+		return LDNS_STATUS_OK;
 	}
-	return ldns_rr_new_frm_str(ret_rr, zs->lbuf, zs->default_ttl, zs->origin, &zs->prev);
+	if (zs->prev_fast) {
+		ldns_rdf *p = ldns_dname_new_frm_data(zs->prev_len, zs->prev_wire);
+
+		if (!p) {
+			return LDNS_STATUS_MEM_ERR;
+		}
+		ldns_rdf_deep_free(zs->prev);
+		zs->prev = p;
+		zs->prev_fast = false;
+	}
+	st = ldns_rr_new_frm_str(&rr, zs->lbuf, zs->default_ttl, zs->origin, &zs->prev);
+	if (st == LDNS_STATUS_OK) {
+		zrec_from_ldns(rec, rr);
+	}
+	return st;
 }
 
 /*
- * Reads the next record. Returns 1 with *ret_rr, 0 at the end, ZC_EMALF on a
- * syntax error (message in zs->err), -ENOMEM.
+ * Reads the next record. Returns 1 with *rec (release with ldns_rr_free(rec->rr)),
+ * 0 at the end, ZC_EMALF on a syntax error (message in zs->err), -errno.
  */
-static int zone_read(struct zone_source *zs, ldns_rr **ret_rr)
+static int zone_read(struct zone_source *zs, struct zrec *rec)
 {
 	for (;;) {
-		ldns_rr *rr = NULL;
 		ldns_status st;
 
-		if (feof(zs->f)) {
+		if (zs->rerr) {
+			snprintf(zs->err, sizeof(zs->err), "%s: %s", zs->path, strerror(zs->rerr));
+			return -zs->rerr;
+		}
+		if (zs->eof) {
 			return 0;
 		}
-		st = zone_read_one(zs, &rr);
+		st = zone_read_one(zs, rec);
 		switch (st) {
 		case LDNS_STATUS_OK:
-			*ret_rr = rr;
 			return 1;
 		case LDNS_STATUS_SYNTAX_EMPTY:
 		case LDNS_STATUS_SYNTAX_TTL:
@@ -594,7 +970,7 @@ static int zone_read(struct zone_source *zs, ldns_rr **ret_rr)
 		case LDNS_STATUS_MEM_ERR:
 			return -ENOMEM;
 		default:
-			if (feof(zs->f) && st == LDNS_STATUS_SYNTAX_ERR) {
+			if (zs->eof && st == LDNS_STATUS_SYNTAX_ERR) {
 				return 0;
 			}
 			snprintf(zs->err, sizeof(zs->err), "%s:%d: %s", zs->path, zs->line,
@@ -607,19 +983,165 @@ static int zone_read(struct zone_source *zs, ldns_rr **ret_rr)
 
 static void zone_rewind(struct zone_source *zs)
 {
-	rewind(zs->f);
+	(void)lseek(zs->fd, 0, SEEK_SET);
+	zs->rpos = zs->rend = 0;
+	zs->drained = zs->eof = false;
+	zs->rerr = 0;
 	ldns_rdf_deep_free(zs->origin);
 	ldns_rdf_deep_free(zs->prev);
 	zs->origin = NULL;
 	zs->prev = NULL;
+	zs->prev_fast = false;
 	zs->default_ttl = 3600;
 	zs->line = 0;
 }
 
 static struct zc_delegation *group_take(struct zone_source *zs);
 static int group_add(struct zone_source *zs, ldns_rr *rr, struct zc_delegation **ret_done);
-static void spool_write(struct zone_source *zs, struct zc_delegation *d);
 static void spool_abandon(struct zone_source *zs);
+static bool put(FILE *f, const void *p, size_t n);
+
+/* --- pass 1: the spool's delegations, as group_add() would collect them ------ */
+
+static void spool_group_child(const struct spool_group *g, ldns_rdf *ret)
+{
+	rdf_wrap(ret, LDNS_RDF_TYPE_DNAME, g->child, g->child_len);
+}
+
+/*
+ * Writes the group (it ends) to the spool if it is a delegation we want, as
+ * spool_write() lays a struct zc_delegation out; a write failure or something
+ * the layout cannot hold abandons the spool.
+ */
+static void spool_group_end(struct zone_source *zs)
+{
+	struct spool_group *g = &zs->grp;
+	FILE *f = zs->spool;
+	ldns_rdf child;
+	uint8_t len = (uint8_t)g->child_len, n_ns = (uint8_t)g->n_ns;
+	uint16_t n16 = (uint16_t)g->n_ds;
+	bool ok;
+
+	g->open = false;
+	spool_group_child(g, &child);
+	if (g->n_ns == 0 || (zs->only && !zc_name_equal(&child, zs->only)) || !f) {
+		return;
+	}
+	ok = !g->unwritable && g->n_ds <= UINT16_MAX && put(f, &len, 1) && put(f, g->child, len) &&
+	     put(f, &n_ns, 1) && put(f, &g->n_ns_dropped, sizeof(g->n_ns_dropped));
+	for (unsigned i = 0; ok && i < g->n_ns; i++) {
+		ok = put(f, &g->ns[i].len, 1) && put(f, g->ns[i].name, g->ns[i].len);
+	}
+	ok = ok && put(f, &n16, sizeof(n16)) && (g->ds.len == 0 || put(f, g->ds.p, g->ds.len));
+	if (!ok) {
+		spool_abandon(zs);
+	}
+}
+
+/* deleg_add_ns() */
+static void spool_group_ns(struct spool_group *g, const ldns_rdf *name)
+{
+	size_t len = ldns_rdf_size(name);
+	uint8_t *p;
+
+	for (unsigned i = 0; i < g->n_ns; i++) {
+		ldns_rdf known;
+
+		rdf_wrap(&known, g->ns[i].type, g->ns[i].name, g->ns[i].len);
+		if (zc_name_equal(&known, name)) {
+			return;
+		}
+	}
+	if (g->n_ns >= ZC_SCAN_MAX_NS) {
+		g->n_ns_dropped++;
+		return;
+	}
+	if (len > sizeof(g->ns[0].name)) {
+		g->unwritable = true; /* (not from ldns's parser) */
+		len = 0;
+	}
+	p = g->ns[g->n_ns].name;
+	memcpy(p, ldns_rdf_data(name), len);
+	lower_rdf_data(p, len);
+	g->ns[g->n_ns].len = (uint8_t)len;
+	g->ns[g->n_ns].type = ldns_rdf_get_type(name);
+	g->n_ns++;
+}
+
+/* The DS in wire form, as ldns_rr2wire() writes it, after its u16 length. */
+static void spool_group_ds(struct zone_source *zs, const struct zrec *rec)
+{
+	struct spool_group *g = &zs->grp;
+	uint16_t n16;
+
+	g->n_ds++;
+	if (rec->rr) {
+		uint8_t *wire = NULL;
+		size_t size = 0;
+
+		if (ldns_rr2wire(&wire, rec->rr, LDNS_SECTION_ANSWER, &size) != LDNS_STATUS_OK ||
+		    size > UINT16_MAX) {
+			g->unwritable = true;
+		} else {
+			n16 = (uint16_t)size;
+			zc_buf_put(&g->ds, &n16, sizeof(n16));
+			zc_buf_put(&g->ds, wire, size);
+		}
+		free(wire);
+	} else {
+		const struct fast_rr *fr = &zs->frr;
+		uint8_t hdr[10]; /* type, class, TTL, rdata length */
+
+		ldns_write_uint16(hdr, (uint16_t)fr->type);
+		ldns_write_uint16(hdr + 2, LDNS_RR_CLASS_IN);
+		ldns_write_uint32(hdr + 4, fr->ttl);
+		ldns_write_uint16(hdr + 8, (uint16_t)fr->rdata_len);
+		n16 = (uint16_t)(fr->owner_len + sizeof(hdr) + fr->rdata_len);
+		zc_buf_put(&g->ds, &n16, sizeof(n16));
+		zc_buf_put(&g->ds, fr->owner, fr->owner_len);
+		zc_buf_put(&g->ds, hdr, sizeof(hdr));
+		zc_buf_put(&g->ds, fr->rdata, fr->rdata_len);
+	}
+}
+
+/* group_add() for pass 1: the same groups, straight into the spool. */
+static int spool_group_add(struct zone_source *zs, const struct zrec *rec)
+{
+	struct spool_group *g = &zs->grp;
+	ldns_rdf child;
+
+	if (zc_name_equal(rec->owner, zs->apex) ||
+	    (rec->type != LDNS_RR_TYPE_NS && rec->type != LDNS_RR_TYPE_DS)) {
+		return 0;
+	}
+	spool_group_child(g, &child);
+	if (g->open && !zc_name_equal(rec->owner, &child)) {
+		if (g->n_ns && zc_name_is_at_or_below(rec->owner, &child)) {
+			return 0; /* occluded by the current delegation */
+		}
+		spool_group_end(zs); /* a new owner: the current group is complete */
+	}
+	if (!g->open) {
+		g->open = true;
+		g->unwritable = false;
+		g->child_len = ldns_rdf_size(rec->owner);
+		assert(g->child_len <= sizeof(g->child)); /* a name from ldns or fast_name() */
+		memcpy(g->child, ldns_rdf_data(rec->owner), g->child_len);
+		lower_rdf_data(g->child, g->child_len);
+		g->n_ns = 0;
+		g->n_ns_dropped = 0;
+		g->n_ds = 0;
+		g->ds.len = 0;
+	}
+	if (rec->type == LDNS_RR_TYPE_NS) {
+		if (rec->rd0) {
+			spool_group_ns(g, rec->rd0);
+		}
+	} else {
+		spool_group_ds(zs, rec);
+	}
+	return g->ds.oom ? -ENOMEM : 0;
+}
 
 /*
  * Pass 1: syntax, apex, glue, contiguity of each child's records; with a spool,
@@ -628,13 +1150,15 @@ static void spool_abandon(struct zone_source *zs);
 static int zone_pass1(struct zone_source *zs)
 {
 	struct hashset seen = { 0 };
-	ldns_rdf *group = NULL; /* owner of the current NS/DS group */
-	ldns_rr *rr = NULL;
+	uint8_t group_data[255];
+	ldns_rdf group; /* owner of the current NS/DS group */
+	bool have_group = false;
+	struct zrec rec = { 0 };
 	int r;
 
-	while ((r = zone_read(zs, &rr)) == 1) {
-		const ldns_rdf *owner = ldns_rr_owner(rr);
-		ldns_rr_type t = ldns_rr_get_type(rr);
+	while ((r = zone_read(zs, &rec)) == 1) {
+		const ldns_rdf *owner = rec.owner;
+		ldns_rr_type t = rec.type;
 
 		if (!zs->apex) {
 			if (t != LDNS_RR_TYPE_SOA) {
@@ -651,7 +1175,7 @@ static int zone_pass1(struct zone_source *zs)
 			}
 			lower_rdf(zs->apex);
 		}
-		if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
+		if (rec.class != LDNS_RR_CLASS_IN) {
 			snprintf(zs->err, sizeof(zs->err), "%s:%d: only class IN is supported",
 				 zs->path, zs->line);
 			r = ZC_EMALF;
@@ -665,14 +1189,14 @@ static int zone_pass1(struct zone_source *zs)
 		}
 		if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
 		    !zc_name_equal(owner, zs->apex)) {
-			r = glue_add(zs->glue, rr);
+			r = glue_add(zs->glue, owner, rec.rd0);
 			if (r < 0) {
 				goto out;
 			}
 		}
 		if ((t == LDNS_RR_TYPE_NS || t == LDNS_RR_TYPE_DS) &&
 		    !zc_name_equal(owner, zs->apex) &&
-		    (!group || !zc_name_equal(owner, group))) {
+		    (!have_group || !zc_name_equal(owner, &group))) {
 			r = hashset_add(&seen, hash64(owner));
 			if (r < 0) {
 				goto out;
@@ -688,45 +1212,38 @@ static int zone_pass1(struct zone_source *zs)
 				r = ZC_EMALF;
 				goto out;
 			}
-			ldns_rdf_deep_free(group);
-			group = ldns_rdf_clone(owner);
+			assert(ldns_rdf_size(owner) <= sizeof(group_data));
+			memcpy(group_data, ldns_rdf_data(owner), ldns_rdf_size(owner));
+			rdf_wrap(&group, ldns_rdf_get_type(owner), group_data,
+				 ldns_rdf_size(owner));
+			have_group = true;
 		}
 		if (zs->spool) {
-			struct zc_delegation *done = NULL;
-
-			r = group_add(zs, rr, &done);
-			rr = NULL;
+			r = spool_group_add(zs, &rec);
 			if (r < 0) {
 				goto out;
 			}
-			if (done) {
-				spool_write(zs, done);
-			}
-			continue;
 		}
-		ldns_rr_free(rr);
-		rr = NULL;
+		ldns_rr_free(rec.rr);
+		rec.rr = NULL;
 	}
 	if (r == 0 && !zs->apex) {
 		snprintf(zs->err, sizeof(zs->err), "%s: no records", zs->path);
 		r = ZC_EMALF;
 	}
 	if (r == 0 && zs->spool) {
-		struct zc_delegation *done = group_take(zs);
-
-		if (done) {
-			spool_write(zs, done);
+		if (zs->grp.open) {
+			spool_group_end(zs);
 		}
 		if (zs->spool && (fflush(zs->spool) != 0 || fseek(zs->spool, 0, SEEK_SET) != 0)) {
 			spool_abandon(zs);
 		}
 	}
 	/* a spool abandoned half-way leaves a group behind: pass 2 starts afresh */
-	zc_delegation_free(zs->cur);
-	zs->cur = NULL;
+	zs->grp.open = false;
+	zc_buf_release(&zs->grp.ds);
 out:
-	ldns_rr_free(rr);
-	ldns_rdf_deep_free(group);
+	ldns_rr_free(rec.rr);
 	free(seen.v);
 	return r;
 }
@@ -832,46 +1349,16 @@ static FILE *spool_open(void)
 	f = fdopen(fd, "w+");
 	if (!f) {
 		close(fd);
+		return NULL;
 	}
+	/* fewer, larger writes and reads: the spool is a tenth of the zone file */
+	(void)setvbuf(f, NULL, _IOFBF, 256 * 1024);
 	return f;
 }
 
 static bool put(FILE *f, const void *p, size_t n)
 {
 	return fwrite(p, 1, n, f) == n;
-}
-
-/* Writes @d (freed) to the spool; a write failure abandons the spool. */
-static void spool_write(struct zone_source *zs, struct zc_delegation *d)
-{
-	FILE *f = zs->spool;
-	size_t nds = ldns_rr_list_rr_count(d->ds);
-	uint8_t len = (uint8_t)ldns_rdf_size(d->child), n_ns = (uint8_t)d->n_ns;
-	uint16_t n16 = (uint16_t)nds;
-	bool ok = f && nds <= UINT16_MAX && put(f, &len, 1) &&
-		  put(f, ldns_rdf_data(d->child), len) && put(f, &n_ns, 1) &&
-		  put(f, &d->n_ns_dropped, sizeof(d->n_ns_dropped));
-
-	for (unsigned i = 0; ok && i < d->n_ns; i++) {
-		len = (uint8_t)ldns_rdf_size(d->ns[i].name);
-		ok = put(f, &len, 1) && put(f, ldns_rdf_data(d->ns[i].name), len);
-	}
-	ok = ok && put(f, &n16, sizeof(n16));
-	for (size_t i = 0; ok && i < nds; i++) {
-		uint8_t *wire = NULL;
-		size_t size = 0;
-
-		ok = ldns_rr2wire(&wire, ldns_rr_list_rr(d->ds, i), LDNS_SECTION_ANSWER, &size) ==
-			     LDNS_STATUS_OK &&
-		     size <= UINT16_MAX;
-		n16 = (uint16_t)size;
-		ok = ok && put(f, &n16, sizeof(n16)) && put(f, wire, size);
-		free(wire);
-	}
-	if (f && !ok) {
-		spool_abandon(zs);
-	}
-	zc_delegation_free(d);
 }
 
 static bool get(FILE *f, void *p, size_t n)
@@ -966,10 +1453,11 @@ static int zone_next(struct zc_scan_source *src, struct zc_delegation **ret)
 	}
 	for (;;) {
 		struct zc_delegation *d = NULL;
-		ldns_rr *rr = NULL;
+		struct zrec rec;
+		ldns_rr *rr;
 		int r;
 
-		if (zs->eof) {
+		if (zs->done) {
 			d = group_take(zs);
 			if (d) {
 				*ret = deleg_finish(zs, d);
@@ -977,13 +1465,17 @@ static int zone_next(struct zc_scan_source *src, struct zc_delegation **ret)
 			}
 			return 1;
 		}
-		r = zone_read(zs, &rr);
+		r = zone_read(zs, &rec);
 		if (r < 0) {
 			return r;
 		}
 		if (r == 0) {
-			zs->eof = true;
+			zs->done = true;
 			continue;
+		}
+		rr = rec.rr ? rec.rr : fast_rr_new(&zs->frr);
+		if (!rr) {
+			return -ENOMEM;
 		}
 		r = group_add(zs, rr, &d);
 		if (r < 0) {
@@ -1003,8 +1495,8 @@ static void zone_free(struct zc_scan_source *src)
 	if (!zs) {
 		return;
 	}
-	if (zs->f) {
-		fclose(zs->f);
+	if (zs->fd >= 0) {
+		close(zs->fd);
 	}
 	glue_free(zs->glue);
 	ldns_rdf_deep_free(zs->apex);
@@ -1013,6 +1505,8 @@ static void zone_free(struct zc_scan_source *src)
 	ldns_rdf_deep_free(zs->prev);
 	spool_abandon(zs);
 	zc_delegation_free(zs->cur);
+	zc_buf_release(&zs->grp.ds);
+	free(zs->rbuf);
 	free(zs->lbuf);
 	free(zs->path);
 	free(zs);
@@ -1069,9 +1563,11 @@ int zc_zone_source_new(const char *path, const char *only_child, struct zc_scan_
 	zs->pub.next = zone_next;
 	zs->pub.err = zone_err;
 	zs->pub.free = zone_free;
+	zs->fd = -1;
 	zs->path = strdup(path);
 	zs->glue = calloc(GLUE_BUCKETS, sizeof(*zs->glue));
-	if (!zs->path || !zs->glue) {
+	zs->rbuf = malloc(ZONE_READ_SIZE);
+	if (!zs->path || !zs->glue || !zs->rbuf) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -1079,12 +1575,12 @@ int zc_zone_source_new(const char *path, const char *only_child, struct zc_scan_
 	if (r < 0) {
 		goto fail;
 	}
-	r = open_input(path, &zs->f, err, errlen);
-	if (r < 0) {
+	zs->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (zs->fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		goto fail;
 	}
-	/* one reader: no stdio locking per character (ldns reads with getc) */
-	(void)__fsetlocking(zs->f, FSETLOCKING_BYCALLER);
 	zone_rewind(zs);
 	zs->spool = spool_open();
 	r = zone_pass1(zs);
