@@ -737,6 +737,15 @@ class Lab:
         self.resolver = self.testbed.start_resolver()
         return self
 
+    def running(self, **start_args):
+        """start(**start_args), yield the lab, then stop() whatever happened: the
+        body of a test module's `lab` fixture (`yield from lab.running()`)."""
+        try:
+            self.start(**start_args)
+            yield self
+        finally:
+            self.stop()
+
     def stop(self):
         for p in self.pinned.values():
             p.stop()

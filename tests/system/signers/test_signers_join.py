@@ -27,11 +27,7 @@ pytestmark = pytest.mark.usefixtures("lab_ok")
 @pytest.fixture(scope="module")
 def lab(workdir):
     lab = L.Lab(workdir, ttl=3)
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
+    yield from lab.running()
 
 
 def test_join_bind_into_knot_group(lab, zonecut, workdir):

@@ -49,11 +49,7 @@ def points():
 @pytest.fixture(scope="module")
 def lab(workdir):
     lab = L.Lab(workdir, ttl=3)
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
+    yield from lab.running()
 
 
 def knot_updates(lab):

@@ -21,11 +21,7 @@ pytestmark = pytest.mark.usefixtures("lab_ok")
 @pytest.fixture(scope="module")
 def lab(workdir):
     lab = L.Lab(workdir, ttl=3)
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
+    yield from lab.running()
 
 
 def test_leave_knot_after_bind_joined(lab, zonecut, workdir):

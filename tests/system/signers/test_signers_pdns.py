@@ -25,11 +25,7 @@ def lab(request, tmp_path_factory):
                     "(apt-get install pdns-server pdns-backend-sqlite3 sqlite3)")
     lab = L.Lab(workdir, ttl=3, signers=("knot", "bind", "pdns"))
     lab.pdns_driver = request.param
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
+    yield from lab.running()
 
 
 def test_pdns_joins_and_leaves_a_knot_bind_group(lab, zonecut):

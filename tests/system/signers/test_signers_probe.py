@@ -19,11 +19,7 @@ pytestmark = pytest.mark.usefixtures("lab_ok")
 @pytest.fixture(scope="module")
 def lab(workdir):
     lab = L.Lab(workdir, ttl=3)
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
+    yield from lab.running()
 
 
 def test_naive_add_is_caught_by_the_probe(lab):

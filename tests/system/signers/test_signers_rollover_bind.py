@@ -25,12 +25,8 @@ pytestmark = pytest.mark.usefixtures("lab_ok")
 @pytest.fixture(scope="module")
 def lab(workdir):
     lab = L.Lab(workdir, ttl=3, modes={"bind": "manual"})
-    try:
-        lab.signers["bind"].use_keys_command()
-        lab.start(group=("knot", "bind"))
-        yield lab
-    finally:
-        lab.stop()
+    lab.signers["bind"].use_keys_command()
+    yield from lab.running(group=("knot", "bind"))
 
 
 def tag_of(rdata_text):

@@ -24,12 +24,8 @@ pytestmark = pytest.mark.usefixtures("lab_ok")
 @pytest.fixture(scope="module")
 def lab(workdir):
     lab = L.Lab(workdir, ttl=3, modes={"knot": "manual-csk"})
-    try:
-        lab.signers["knot"].use_keys_command()
-        lab.start(group=("knot", "bind"))
-        yield lab
-    finally:
-        lab.stop()
+    lab.signers["knot"].use_keys_command()
+    yield from lab.running(group=("knot", "bind"))
 
 
 def tag_of(rdata_text):

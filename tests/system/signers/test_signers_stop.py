@@ -20,11 +20,7 @@ pytestmark = pytest.mark.usefixtures("lab_ok")
 def lab(workdir):
     lab = L.Lab(workdir, ttl=3, signers=("knot", "knotfull", "bindrsa"),
                 modes={"knotfull": "full", "bindrsa": "rsasha256"})
-    try:
-        lab.start()
-        yield lab
-    finally:
-        lab.stop()
+    yield from lab.running()
 
 
 @pytest.fixture(scope="module")
