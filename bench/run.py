@@ -206,9 +206,39 @@ def zonecut_best(repeat, *args, **kw):
 # --- dnsperf -----------------------------------------------------------------------------
 
 
-def dnsperf_ceiling(w, seconds, outdir):
+def dnsperf_once(w, clients, outstanding, seconds, outdir, tag=""):
     """Every provider address queried at once by its own dnsperf with its share of
-    the scan's questions; the best total over a few client settings."""
+    the scan's questions; returns the total rate, the lost queries, the rate per
+    address."""
+    dnsperf = which("dnsperf")
+    qdir = os.path.join(w["dir"], "queries")
+    addrs = sorted(f[:-4] for f in os.listdir(qdir) if f.endswith(".txt"))
+    procs = []
+    for a in addrs:
+        path = os.path.join(outdir, "dnsperf-%s-c%d-q%d%s.txt" % (a, clients, outstanding, tag))
+        f = open(path, "w")
+        procs.append((a, path, f, subprocess.Popen(
+            [dnsperf, "-s", a, "-d", os.path.join(qdir, a + ".txt"), "-D", "-l",
+             str(seconds), "-c", str(clients), "-q", str(outstanding), "-t", "2"],
+            stdout=f, stderr=subprocess.STDOUT)))
+    total, lost, per = 0.0, 0, {}
+    for a, path, f, p in procs:
+        p.wait()
+        f.close()
+        text = open(path).read()
+        m = re.search(r"Queries per second:\s+([\d.]+)", text)
+        ml = re.search(r"Queries lost:\s+(\d+)", text)
+        q = float(m.group(1)) if m else 0.0
+        per[a] = q
+        total += q
+        lost += int(ml.group(1)) if ml else 0
+    log("dnsperf -c %d -q %d on %d addresses: %.0f queries/s (lost %d)"
+        % (clients, outstanding, len(addrs), total, lost))
+    return total, lost, per
+
+
+def dnsperf_ceiling(w, seconds, outdir):
+    """The best total of dnsperf_once() over a few client settings."""
     dnsperf = which("dnsperf")
     if not dnsperf:
         return None
@@ -222,31 +252,28 @@ def dnsperf_ceiling(w, seconds, outdir):
     for p in warm:
         p.wait()
     for clients, outstanding in ((1, 20), (1, 50), (1, 100), (2, 200)):
-        procs = []
-        for a in addrs:
-            path = os.path.join(outdir, "dnsperf-%s-c%d-q%d.txt" % (a, clients, outstanding))
-            f = open(path, "w")
-            procs.append((a, path, f, subprocess.Popen(
-                [dnsperf, "-s", a, "-d", os.path.join(qdir, a + ".txt"), "-D", "-l",
-                 str(seconds), "-c", str(clients), "-q", str(outstanding), "-t", "2"],
-                stdout=f, stderr=subprocess.STDOUT)))
-        total, lost, per = 0.0, 0, {}
-        for a, path, f, p in procs:
-            p.wait()
-            f.close()
-            text = open(path).read()
-            m = re.search(r"Queries per second:\s+([\d.]+)", text)
-            ml = re.search(r"Queries lost:\s+(\d+)", text)
-            q = float(m.group(1)) if m else 0.0
-            per[a] = q
-            total += q
-            lost += int(ml.group(1)) if ml else 0
-        log("dnsperf -c %d -q %d on %d addresses: %.0f queries/s (lost %d)"
-            % (clients, outstanding, len(addrs), total, lost))
+        total, lost, per = dnsperf_once(w, clients, outstanding, seconds, outdir)
         if best is None or total > best["qps"]:
             best = {"qps": total, "clients": clients, "outstanding": outstanding,
                     "per_server": per, "lost": lost, "seconds": seconds}
     return best
+
+
+def paired_rounds(n, zc, w, outdir, ceiling, pgids):
+    """@n rounds of dnsperf (the ceiling's setting) then zonecut (defaults), back to
+    back: on a shared machine whose speed drifts, each ratio compares two
+    measurements taken under the same conditions."""
+    rounds = []
+    for i in range(n):
+        total, lost, _ = dnsperf_once(w, ceiling["clients"], ceiling["outstanding"],
+                                      ceiling["seconds"], outdir, tag="-pair%d" % i)
+        r = zonecut_scan(zc, w, w["parent_zone"], "w1-pair%d" % i, outdir, [], pgids)
+        os.unlink(r["out"])
+        rounds.append({"dnsperf_qps": total, "dnsperf_lost": lost, "zonecut_qps": r["qps"],
+                       "zonecut_wall": r["wall"], "ratio": r["qps"] / total if total else 0})
+        log("round %d: dnsperf %.0f queries/s, zonecut %.0f queries/s: %.0f %%" % (
+            i + 1, total, r["qps"], 100 * rounds[-1]["ratio"]))
+    return rounds
 
 
 # --- dnssec-cds ---------------------------------------------------------------------
@@ -440,6 +467,8 @@ def main():
                     help="dnssec-cds on at most this many rollover children (0: all)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="runs of each W1 zonecut measurement; the fastest is reported (3)")
+    ap.add_argument("--pairs", type=int, default=3,
+                    help="rounds of dnsperf (best setting) then zonecut, back to back (3)")
     ap.add_argument("--no-w1", action="store_true")
     ap.add_argument("--no-w2", action="store_true")
     ap.add_argument("--no-profile", action="store_true")
@@ -504,6 +533,8 @@ def main():
                                          if x not in ("results", "stderr")}
                     log("dnssec-cds: %d of %d DS sets equal to zonecut's" % (
                         same, cds["delegations"]))
+            if res["dnsperf"] and a.pairs:
+                res["pairs"] = paired_rounds(a.pairs, zc, w, outdir, res["dnsperf"], pgids)
             if not a.no_profile:
                 res["profile"] = perf_profile(zc, w, outdir, raised, pgids)
         finally:
@@ -566,6 +597,16 @@ def main():
                          "%.0f queries/s = **%.0f %%** of it." % (
                              d["clients"], d["outstanding"], d["seconds"], d["qps"], best,
                              100 * best / d["qps"]))
+        if res.get("pairs"):
+            pr = res["pairs"]
+            ratios = sorted(x["ratio"] for x in pr)
+            lines.append("Paired rounds (dnsperf at that setting, then zonecut with defaults, "
+                         "back to back): " + "; ".join(
+                             "%.0f vs %.0f queries/s = %.0f %%" % (
+                                 x["zonecut_qps"], x["dnsperf_qps"], 100 * x["ratio"])
+                             for x in pr) +
+                         "; median **%.0f %%**, lowest %.0f %%." % (
+                             100 * ratios[len(ratios) // 2], 100 * ratios[0]))
         if res.get("dnssec_cds"):
             lines.append("Rollover subset: zonecut %.0f delegations/s vs dig + dnssec-cds %.1f/s: "
                          "**%.0f times** faster." % (
