@@ -1118,6 +1118,49 @@ static void test_zone_line_fast_equals_ldns(void **state)
 		{ "c1.example. 3600 IN A 300.1.1.1", false },
 		{ "c1.example. 3600 IN DS 1 13 2 abc", false },
 		{ "c1.example. 3600 IN NS ns1.example. extra", false },
+		/* names at the limits, blanks, control characters, case */
+		{ "c1.example. 3600 IN NS "
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		  "bbbbbbbbbbbbb.",
+		  true },
+		{ "c1.example. 3600 IN NS "
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaa.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		  "bbbbbbbbbbbbbb.",
+		  false },
+		{ "c1.example.  \t 3600\t\tIN NS  ns.\001x.  ", true },
+		{ "c1.example. 3600 IN NS .", true },
+		{ ".example. 3600 IN NS x.", false },
+		{ "c1.example. 2147483647 IN NS x.", true },
+		{ "c1.example. 4294967295 IN NS x.", false },
+		{ "c1.example. 3600 iN Aaaa 2001:DB8::A", true },
+		{ "c1.example. 3600 IN A 192.0.2.01", false },
+		/* digests: split anywhere, 128 octets at most, 16 tokens at most */
+		{ "c1.example. 3600 IN DS 1 8 2 0b01d 44b", true },
+		{ "c1.example. 3600 IN DS 1 8 2 a b c d", true },
+		{ "c1.example. 3600 IN DS 1 8 2 ab g1", false },
+		{ "c1.example. 3600 IN DS 1 8 2 00 11 22 33 44 55 66 77 88", true },
+		{ "c1.example. 3600 IN DS 1 8 2 00 11 22 33 44 55 66 77 88 99", false },
+		{ "c1.example. 3600 IN DS 1 8 2 "
+		  "00112233445566778899aabbccddeeff00112233445566778899aabbccdd"
+		  "eeff00112233445566778899aabbccddeeff00112233445566778899aabb"
+		  "ccddeeff00112233445566778899aabbccddeeff00112233445566778899"
+		  "aabbccddeeff00112233445566778899aabbccddeeff0011223344556677"
+		  "8899aabbccddeeff",
+		  true },
+		{ "c1.example. 3600 IN DS 1 8 2 "
+		  "00112233445566778899aabbccddeeff00112233445566778899aabbccdd"
+		  "eeff00112233445566778899aabbccddeeff00112233445566778899aabb"
+		  "ccddeeff00112233445566778899aabbccddeeff00112233445566778899"
+		  "aabbccddeeff00112233445566778899aabbccddeeff0011223344556677"
+		  "8899aabbccddeeff00",
+		  false },
+		{ "c1.example. 3600 IN DS 65536 8 2 00", false },
 	};
 	(void)state;
 

@@ -62,12 +62,24 @@ struct fast_rr {
 	uint8_t rdata[255]; /* NS: the name; DS: tag, algorithm, type, digest; A, AAAA */
 };
 
+/*
+ * A name in wire form, and whether it is well-formed and absolute: without that,
+ * zc_name_equal() and zc_name_is_at_or_below() are false. Pass 1 compares the
+ * names of every record; it checks each name once, not at every comparison.
+ */
+struct wname {
+	const uint8_t *p;
+	size_t len;
+	bool ok;
+};
+
 /* A record as the passes look at it: read by ldns (rr) or by the fast path (zs->frr). */
 struct zrec {
 	ldns_rr *rr; /* owned, or NULL: the fast path's record */
 	ldns_rdf owner_fast, rd0_fast;
 	const ldns_rdf *owner; /* borrowed from rr or zs->frr */
 	const ldns_rdf *rd0;   /* the first rdata field, or NULL */
+	struct wname own;      /* the owner */
 	ldns_rr_type type;
 	ldns_rr_class class;
 };
@@ -79,11 +91,11 @@ struct zrec {
 struct spool_group {
 	bool open;
 	bool unwritable; /* something the spool cannot hold: abandon it */
-	size_t child_len;
-	uint8_t child[255]; /* lower-cased */
+	struct wname child;
+	uint8_t child_data[255]; /* lower-cased */
 	unsigned n_ns, n_ns_dropped;
 	struct {
-		ldns_rdf_type type;
+		bool ok;
 		uint8_t len;
 		uint8_t name[255]; /* lower-cased */
 	} ns[ZC_SCAN_MAX_NS];
@@ -115,7 +127,9 @@ struct zone_source {
 	uint8_t prev_wire[255];
 	uint32_t default_ttl;
 	struct fast_rr frr;     /* the record the fast path read last */
-	struct spool_group grp; /* pass 1 with a spool */
+	/* pass 1 */
+	struct wname apex_w, only_w;
+	struct spool_group grp; /* with a spool */
 	/* pass 2 state */
 	struct zc_delegation *cur; /* the group being read */
 	bool done;
@@ -139,9 +153,10 @@ struct list_source {
 static uint64_t hash64(const ldns_rdf *name)
 {
 	const uint8_t *p = ldns_rdf_data(name);
+	size_t len = ldns_rdf_size(name);
 	uint64_t h = 1469598103934665603ull;
 
-	for (size_t i = 0; i < ldns_rdf_size(name); i++) {
+	for (size_t i = 0; i < len; i++) {
 		uint8_t c = p[i];
 
 		if (c >= 'A' && c <= 'Z') {
@@ -191,9 +206,7 @@ static int hashset_add(struct hashset *s, uint64_t h)
 static void lower_rdf_data(uint8_t *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (p[i] >= 'A' && p[i] <= 'Z') {
-			p[i] += 32;
-		}
+		p[i] += (uint8_t)(((unsigned)(p[i] - 'A') < 26) << 5); /* 'A'..'Z' only */
 	}
 }
 
@@ -500,42 +513,38 @@ static ldns_status zr_line_slow(struct zone_source *zs)
 }
 
 /* The octets that need zr_line_slow() (or end the line: '\n'). */
-static const bool zr_special[256] = {
-	['\0'] = true, ['\n'] = true, ['\r'] = true, ['\f'] = true, ['\v'] = true,
-	['('] = true,  [')'] = true,  [';'] = true,  ['"'] = true,  ['\\'] = true,
-};
-
 /*
- * The next logical line into lbuf. A non-empty physical line without special
- * octets is what zr_line_slow() would make of it, octet for octet: itself.
+ * The next logical line into lbuf. A non-empty physical line without '\0' and
+ * without these is what zr_line_slow() would make of it, octet for octet: itself.
  */
+#define ZR_SPECIAL "\r\f\v();\"\\"
+
 static ldns_status zr_line(struct zone_source *zs)
 {
 	size_t scanned = 0;
 
 	for (;;) {
-		const char *s = zs->rbuf + zs->rpos, *e = zs->rbuf + zs->rend, *q = s + scanned;
+		const char *s = zs->rbuf + zs->rpos;
+		const char *q = memchr(s + scanned, '\n', zs->rend - zs->rpos - scanned);
 		size_t len;
 
-		while (q < e && !zr_special[(unsigned char)*q]) {
-			q++;
-		}
-		if (q == e) {
-			scanned = (size_t)(q - s);
+		if (!q) {
+			scanned = zs->rend - zs->rpos;
 			if (zr_fill(zs)) {
 				continue;
 			}
 			break;
 		}
-		if (*q != '\n' || q == s) {
-			break;
-		}
 		len = (size_t)(q - s);
-		if (!zr_room(zs, len)) {
-			return LDNS_STATUS_MEM_ERR;
+		if (len == 0 || !zr_room(zs, len)) {
+			break;
 		}
 		memcpy(zs->lbuf, s, len);
 		zs->lbuf[len] = '\0';
+		/* (a '\0' in the line stops strcspn() short too) */
+		if (strcspn(zs->lbuf, ZR_SPECIAL) != len) {
+			break;
+		}
 		zs->rpos += len + 1;
 		zs->line++;
 		zr_skip(zs);
@@ -546,42 +555,36 @@ static ldns_status zr_line(struct zone_source *zs)
 
 /* --- reading records ---------------------------------------------------- */
 
-/* @len octets of presentation-form name without escapes -> uncompressed wire form. */
+/*
+ * @len octets of presentation-form name without escapes -> uncompressed wire form
+ * (@wire has room for 255): absolute, labels of 1 to 63 octets, 255 octets in all.
+ */
 static bool fast_name(const char *s, size_t len, uint8_t *wire, size_t *ret_len)
 {
-	size_t out = 0, label = 0;
+	size_t head = 0; /* where the length of the current label goes */
 
 	if (len == 1 && s[0] == '.') {
 		wire[0] = 0;
 		*ret_len = 1;
 		return true;
 	}
-	if (len < 2 || s[len - 1] != '.') {
-		return false; /* relative, or empty: ldns decides */
+	if (len < 2 || len > 254 || s[len - 1] != '.') {
+		return false; /* relative, empty or too long: ldns decides */
 	}
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0 || label > 63) {
-				return false;
-			}
-			wire[out - label - 1] = (uint8_t)label;
-			label = 0;
-			continue;
-		}
-		if (label == 0) {
-			if (out + 1 > 254) {
-				return false;
-			}
-			out++; /* room for the length octet */
-		}
-		if (out + 1 > 254) {
+	/* each label's dot becomes the length octet of the next; the last one the root */
+	memcpy(wire + 1, s, len);
+	while (head < len) {
+		const uint8_t *dot = memchr(wire + head + 1, '.', len - head);
+		size_t label = (size_t)(dot - (wire + head + 1));
+
+		if (label == 0 || label > 63) {
 			return false;
 		}
-		wire[out++] = (uint8_t)s[i];
-		label++;
+		wire[head] = (uint8_t)label;
+		head += label + 1;
 	}
-	wire[out++] = 0;
-	*ret_len = out;
+	wire[len] = 0;
+	*ret_len = len + 1;
 	return true;
 }
 
@@ -605,13 +608,58 @@ static bool fast_u32(const char *s, size_t len, uint32_t max, uint32_t *ret)
 	return true;
 }
 
-static int fast_hexval(char c)
+/* The value of a hex digit, plus one (0: not a hex digit). */
+static const uint8_t fast_hex[256] = {
+	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/*
+ * The hex digits of @n tokens, run together as ldns reads them (an octet may
+ * straddle two), into @out: 1 to 128 octets.
+ */
+static bool fast_digest(const char **tok, const size_t *tlen, size_t n, uint8_t *out,
+			size_t *ret_len)
 {
-	if (c >= '0' && c <= '9') {
-		return c - '0';
+	size_t len = 0;
+	int hi = -1; /* the first digit of an octet, when the token ended after it */
+
+	for (size_t t = 0; t < n; t++) {
+		const unsigned char *s = (const unsigned char *)tok[t];
+		size_t c = 0;
+
+		if (hi >= 0) {
+			int lo = fast_hex[s[0]] - 1;
+
+			if (lo < 0) {
+				return false;
+			}
+			out[len++] = (uint8_t)(hi << 4 | lo);
+			hi = -1;
+			c = 1;
+		}
+		for (; c + 1 < tlen[t]; c += 2) {
+			int h = fast_hex[s[c]] - 1, l = fast_hex[s[c + 1]] - 1;
+
+			if (h < 0 || l < 0 || len == 128) {
+				return false;
+			}
+			out[len++] = (uint8_t)(h << 4 | l);
+		}
+		if (c < tlen[t]) {
+			hi = fast_hex[s[c]] - 1;
+			if (hi < 0 || len == 128) {
+				return false;
+			}
+		}
 	}
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	if (hi >= 0 || len == 0) {
+		return false;
+	}
+	*ret_len = len;
+	return true;
 }
 
 /* strcasecmp(token, @upper) == 0, @upper in capitals */
@@ -660,30 +708,11 @@ static bool fast_rdata(struct fast_rr *fr, const char **tok, const size_t *tlen,
 		return n == 1 && fast_name(tok[0], tlen[0], fr->rdata, &fr->rdata_len);
 	case LDNS_RR_TYPE_DS: {
 		uint32_t tag, alg, dt;
-		size_t dlen = 0;
-		uint8_t *digest = fr->rdata + 4;
-		int hi = -1;
+		size_t dlen;
 
 		if (n < 4 || !fast_u32(tok[0], tlen[0], 65535, &tag) ||
-		    !fast_u32(tok[1], tlen[1], 255, &alg) || !fast_u32(tok[2], tlen[2], 255, &dt)) {
-			return false;
-		}
-		for (size_t t = 3; t < n; t++) {
-			for (size_t c = 0; c < tlen[t]; c++) {
-				int v = fast_hexval(tok[t][c]);
-
-				if (v < 0 || (hi < 0 && dlen == 128)) {
-					return false;
-				}
-				if (hi < 0) {
-					hi = v;
-				} else {
-					digest[dlen++] = (uint8_t)(hi << 4 | v);
-					hi = -1;
-				}
-			}
-		}
-		if (hi >= 0 || dlen == 0) {
+		    !fast_u32(tok[1], tlen[1], 255, &alg) || !fast_u32(tok[2], tlen[2], 255, &dt) ||
+		    !fast_digest(tok + 3, tlen + 3, n - 3, fr->rdata + 4, &dlen)) {
 			return false;
 		}
 		fr->rdata[0] = (uint8_t)(tag >> 8);
@@ -699,8 +728,9 @@ static bool fast_rdata(struct fast_rr *fr, const char **tok, const size_t *tlen,
 }
 
 /*
- * A line of the shape "OWNER. TTL IN NS|DS|A|AAAA RDATA" (see scan_zone_line_fast())
- * into *fr; false for anything else. @fr is clobbered either way.
+ * A line (@len octets and a NUL) of the shape "OWNER. TTL IN NS|DS|A|AAAA RDATA"
+ * (see scan_zone_line_fast()) into *fr; false for anything else. @fr is clobbered
+ * either way.
  */
 static bool fast_parse(const char *line, size_t len, struct fast_rr *fr)
 {
@@ -708,27 +738,30 @@ static bool fast_parse(const char *line, size_t len, struct fast_rr *fr)
 	size_t tlen[FAST_MAX_TOKENS], n = 0;
 
 	/* escapes and quotes are ldns's; so is an omitted owner (leading blank) */
-	if (len == 0 || len >= FAST_MAX_LINE || line[0] == ' ' || line[0] == '\t') {
+	if (len == 0 || len >= FAST_MAX_LINE || line[0] == ' ' || line[0] == '\t' ||
+	    strcspn(line, "\\\"();") != len) {
 		return false;
 	}
-	for (size_t i = 0; i < len;) {
-		if (line[i] == ' ' || line[i] == '\t') {
-			i++;
-			continue;
-		}
+	for (const char *p = line; *p;) {
+		const char *end = p;
+
 		if (n == FAST_MAX_TOKENS) {
 			return false;
 		}
-		tok[n] = line + i;
-		for (; i < len && line[i] != ' ' && line[i] != '\t'; i++) {
-			char c = line[i];
-
-			if (c == '\\' || c == '"' || c == '(' || c == ')' || c == ';') {
-				return false;
+		for (;;) {
+			while ((unsigned char)*end > ' ') {
+				end++;
 			}
+			if (*end == ' ' || *end == '\t' || *end == '\0') {
+				break;
+			}
+			end++; /* another control character: part of the token */
 		}
-		tlen[n] = (size_t)(line + i - tok[n]);
+		tok[n] = p;
+		tlen[n] = (size_t)(end - p);
 		n++;
+		for (p = end; *p == ' ' || *p == '\t'; p++) {
+		}
 	}
 	if (n < 5 || !fast_name(tok[0], tlen[0], fr->owner, &fr->owner_len) ||
 	    !fast_u32(tok[1], tlen[1], 0x7fffffff, &fr->ttl) || !fast_is(tok[2], tlen[2], "IN")) {
@@ -855,6 +888,50 @@ static void rdf_wrap(ldns_rdf *rdf, ldns_rdf_type type, const uint8_t *data, siz
 	ldns_rdf_set_data(rdf, (void *)data);
 }
 
+static struct wname wname_of(const ldns_rdf *name)
+{
+	/* a name equals itself when it is well-formed and absolute */
+	return (struct wname){ ldns_rdf_data(name), ldns_rdf_size(name),
+			       zc_name_equal(name, name) };
+}
+
+/* Octets of two names in wire form, ASCII case folded (as dns/name.c compares them). */
+static bool wname_octets_equal(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	if (memcmp(a, b, len) == 0) {
+		return true;
+	}
+	for (size_t i = 0; i < len; i++) {
+		uint8_t x = a[i], y = b[i];
+
+		if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* zc_name_equal() */
+static bool wname_equal(const struct wname *a, const struct wname *b)
+{
+	return a->ok && b->ok && a->len == b->len && wname_octets_equal(a->p, b->p, a->len);
+}
+
+/* zc_name_is_at_or_below() */
+static bool wname_at_or_below(const struct wname *name, const struct wname *parent)
+{
+	size_t off = 0;
+
+	if (!name->ok || !parent->ok) {
+		return false;
+	}
+	while (name->len - off > parent->len) {
+		off += 1u + name->p[off];
+	}
+	return name->len - off == parent->len &&
+	       wname_octets_equal(name->p + off, parent->p, parent->len);
+}
+
 static void zrec_from_fast(struct zone_source *zs, struct zrec *rec)
 {
 	static const ldns_rdf_type rd0_type[] = {
@@ -871,6 +948,7 @@ static void zrec_from_fast(struct zone_source *zs, struct zrec *rec)
 		 fr->type == LDNS_RR_TYPE_DS ? 2 : fr->rdata_len);
 	rec->owner = &rec->owner_fast;
 	rec->rd0 = &rec->rd0_fast;
+	rec->own = (struct wname){ fr->owner, fr->owner_len, true }; /* from fast_name() */
 	rec->type = fr->type;
 	rec->class = LDNS_RR_CLASS_IN;
 }
@@ -880,24 +958,19 @@ static void zrec_from_ldns(struct zrec *rec, ldns_rr *rr)
 	rec->rr = rr;
 	rec->owner = ldns_rr_owner(rr);
 	rec->rd0 = ldns_rr_rdf(rr, 0);
+	rec->own = wname_of(rec->owner);
 	rec->type = ldns_rr_get_type(rr);
 	rec->class = ldns_rr_get_class(rr);
 }
 
 /*
- * One logical line, then the directives as ldns_rr_new_frm_fp_l() treats them,
- * then the record: the common shapes here, the rest by ldns.
+ * The directives as ldns_rr_new_frm_fp_l() treats them: LDNS_STATUS_SYNTAX_ORIGIN
+ * or _TTL when one was read, LDNS_STATUS_OK when the line is not one.
  */
-static ldns_status zone_read_one(struct zone_source *zs, struct zrec *rec)
+static ldns_status zone_directive(struct zone_source *zs)
 {
 	const char *endptr;
-	ldns_rr *rr = NULL;
-	ldns_status st;
 
-	st = zr_line(zs);
-	if (st != LDNS_STATUS_OK) {
-		return st;
-	}
 	if (strncmp(zs->lbuf, "$ORIGIN", 7) == 0 && isspace((unsigned char)zs->lbuf[7])) {
 		ldns_rdf *o = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_DNAME, strip_ws(zs->lbuf + 8));
 
@@ -907,13 +980,30 @@ static ldns_status zone_read_one(struct zone_source *zs, struct zrec *rec)
 		ldns_rdf_deep_free(zs->origin);
 		zs->origin = o;
 		return LDNS_STATUS_SYNTAX_ORIGIN;
-	}
-	if (strncmp(zs->lbuf, "$TTL", 4) == 0 && isspace((unsigned char)zs->lbuf[4])) {
+	} else if (strncmp(zs->lbuf, "$TTL", 4) == 0 && isspace((unsigned char)zs->lbuf[4])) {
 		zs->default_ttl = ldns_str2period(strip_ws(zs->lbuf + 5), &endptr);
 		return LDNS_STATUS_SYNTAX_TTL;
-	}
-	if (strncmp(zs->lbuf, "$INCLUDE", 8) == 0) {
+	} else if (strncmp(zs->lbuf, "$INCLUDE", 8) == 0) {
 		return LDNS_STATUS_SYNTAX_INCLUDE;
+	}
+	return LDNS_STATUS_OK;
+}
+
+/*
+ * One logical line, then the directives, then the record: the common shapes
+ * here, the rest by ldns.
+ */
+static ldns_status zone_read_one(struct zone_source *zs, struct zrec *rec)
+{
+	ldns_rr *rr = NULL;
+	ldns_status st;
+
+	st = zr_line(zs);
+	if (st == LDNS_STATUS_OK && zs->lbuf[0] == '$') {
+		st = zone_directive(zs);
+	}
+	if (st != LDNS_STATUS_OK) {
+		return st;
 	}
 	if (!*strip_ws(zs->lbuf)) {
 		return LDNS_STATUS_SYNTAX_EMPTY;
@@ -1003,11 +1093,6 @@ static bool put(FILE *f, const void *p, size_t n);
 
 /* --- pass 1: the spool's delegations, as group_add() would collect them ------ */
 
-static void spool_group_child(const struct spool_group *g, ldns_rdf *ret)
-{
-	rdf_wrap(ret, LDNS_RDF_TYPE_DNAME, g->child, g->child_len);
-}
-
 /*
  * Writes the group (it ends) to the spool if it is a delegation we want, as
  * spool_write() lays a struct zc_delegation out; a write failure or something
@@ -1017,38 +1102,47 @@ static void spool_group_end(struct zone_source *zs)
 {
 	struct spool_group *g = &zs->grp;
 	FILE *f = zs->spool;
-	ldns_rdf child;
-	uint8_t len = (uint8_t)g->child_len, n_ns = (uint8_t)g->n_ns;
+	/* all but the DS, in one write */
+	uint8_t head[1 + 255 + 1 + sizeof(unsigned) + ZC_SCAN_MAX_NS * (1 + 255) + 2];
 	uint16_t n16 = (uint16_t)g->n_ds;
+	size_t n = 0;
 	bool ok;
 
 	g->open = false;
-	spool_group_child(g, &child);
-	if (g->n_ns == 0 || (zs->only && !zc_name_equal(&child, zs->only)) || !f) {
+	if (g->n_ns == 0 || (zs->only && !wname_equal(&g->child, &zs->only_w)) || !f) {
 		return;
 	}
-	ok = !g->unwritable && g->n_ds <= UINT16_MAX && put(f, &len, 1) && put(f, g->child, len) &&
-	     put(f, &n_ns, 1) && put(f, &g->n_ns_dropped, sizeof(g->n_ns_dropped));
-	for (unsigned i = 0; ok && i < g->n_ns; i++) {
-		ok = put(f, &g->ns[i].len, 1) && put(f, g->ns[i].name, g->ns[i].len);
+	head[n++] = (uint8_t)g->child.len;
+	memcpy(head + n, g->child_data, g->child.len);
+	n += g->child.len;
+	head[n++] = (uint8_t)g->n_ns;
+	memcpy(head + n, &g->n_ns_dropped, sizeof(g->n_ns_dropped));
+	n += sizeof(g->n_ns_dropped);
+	for (unsigned i = 0; i < g->n_ns; i++) {
+		head[n++] = g->ns[i].len;
+		memcpy(head + n, g->ns[i].name, g->ns[i].len);
+		n += g->ns[i].len;
 	}
-	ok = ok && put(f, &n16, sizeof(n16)) && (g->ds.len == 0 || put(f, g->ds.p, g->ds.len));
+	memcpy(head + n, &n16, sizeof(n16));
+	n += sizeof(n16);
+	ok = !g->unwritable && g->n_ds <= UINT16_MAX && put(f, head, n) &&
+	     (g->ds.len == 0 || put(f, g->ds.p, g->ds.len));
 	if (!ok) {
 		spool_abandon(zs);
 	}
 }
 
-/* deleg_add_ns() */
-static void spool_group_ns(struct spool_group *g, const ldns_rdf *name)
+/* deleg_add_ns(), for an NS target from fast_name() (@fast) or from ldns */
+static void spool_group_ns(struct spool_group *g, const ldns_rdf *name, bool fast)
 {
-	size_t len = ldns_rdf_size(name);
+	struct wname w = fast ? (struct wname){ ldns_rdf_data(name), ldns_rdf_size(name), true }
+			      : wname_of(name);
 	uint8_t *p;
 
 	for (unsigned i = 0; i < g->n_ns; i++) {
-		ldns_rdf known;
+		struct wname known = { g->ns[i].name, g->ns[i].len, g->ns[i].ok };
 
-		rdf_wrap(&known, g->ns[i].type, g->ns[i].name, g->ns[i].len);
-		if (zc_name_equal(&known, name)) {
+		if (wname_equal(&known, &w)) {
 			return;
 		}
 	}
@@ -1056,15 +1150,15 @@ static void spool_group_ns(struct spool_group *g, const ldns_rdf *name)
 		g->n_ns_dropped++;
 		return;
 	}
-	if (len > sizeof(g->ns[0].name)) {
+	if (w.len > sizeof(g->ns[0].name)) {
 		g->unwritable = true; /* (not from ldns's parser) */
-		len = 0;
+		w.len = 0;
 	}
 	p = g->ns[g->n_ns].name;
-	memcpy(p, ldns_rdf_data(name), len);
-	lower_rdf_data(p, len);
-	g->ns[g->n_ns].len = (uint8_t)len;
-	g->ns[g->n_ns].type = ldns_rdf_get_type(name);
+	memcpy(p, w.p, w.len);
+	lower_rdf_data(p, w.len);
+	g->ns[g->n_ns].len = (uint8_t)w.len;
+	g->ns[g->n_ns].ok = w.ok;
 	g->n_ns++;
 }
 
@@ -1104,19 +1198,16 @@ static void spool_group_ds(struct zone_source *zs, const struct zrec *rec)
 	}
 }
 
-/* group_add() for pass 1: the same groups, straight into the spool. */
+/* group_add() for pass 1, for a record not at the apex: the same groups, into the spool. */
 static int spool_group_add(struct zone_source *zs, const struct zrec *rec)
 {
 	struct spool_group *g = &zs->grp;
-	ldns_rdf child;
 
-	if (zc_name_equal(rec->owner, zs->apex) ||
-	    (rec->type != LDNS_RR_TYPE_NS && rec->type != LDNS_RR_TYPE_DS)) {
+	if (rec->type != LDNS_RR_TYPE_NS && rec->type != LDNS_RR_TYPE_DS) {
 		return 0;
 	}
-	spool_group_child(g, &child);
-	if (g->open && !zc_name_equal(rec->owner, &child)) {
-		if (g->n_ns && zc_name_is_at_or_below(rec->owner, &child)) {
+	if (g->open && !wname_equal(&rec->own, &g->child)) {
+		if (g->n_ns && wname_at_or_below(&rec->own, &g->child)) {
 			return 0; /* occluded by the current delegation */
 		}
 		spool_group_end(zs); /* a new owner: the current group is complete */
@@ -1124,10 +1215,10 @@ static int spool_group_add(struct zone_source *zs, const struct zrec *rec)
 	if (!g->open) {
 		g->open = true;
 		g->unwritable = false;
-		g->child_len = ldns_rdf_size(rec->owner);
-		assert(g->child_len <= sizeof(g->child)); /* a name from ldns or fast_name() */
-		memcpy(g->child, ldns_rdf_data(rec->owner), g->child_len);
-		lower_rdf_data(g->child, g->child_len);
+		assert(rec->own.len <= sizeof(g->child_data)); /* a name from ldns or fast_name() */
+		memcpy(g->child_data, rec->own.p, rec->own.len);
+		lower_rdf_data(g->child_data, rec->own.len);
+		g->child = (struct wname){ g->child_data, rec->own.len, rec->own.ok };
 		g->n_ns = 0;
 		g->n_ns_dropped = 0;
 		g->n_ds = 0;
@@ -1135,7 +1226,7 @@ static int spool_group_add(struct zone_source *zs, const struct zrec *rec)
 	}
 	if (rec->type == LDNS_RR_TYPE_NS) {
 		if (rec->rd0) {
-			spool_group_ns(g, rec->rd0);
+			spool_group_ns(g, rec->rd0, !rec->rr);
 		}
 	} else {
 		spool_group_ds(zs, rec);
@@ -1151,14 +1242,18 @@ static int zone_pass1(struct zone_source *zs)
 {
 	struct hashset seen = { 0 };
 	uint8_t group_data[255];
-	ldns_rdf group; /* owner of the current NS/DS group */
+	struct wname group = { 0 }; /* owner of the current NS/DS group */
 	bool have_group = false;
 	struct zrec rec = { 0 };
 	int r;
 
+	if (zs->only) {
+		zs->only_w = wname_of(zs->only);
+	}
 	while ((r = zone_read(zs, &rec)) == 1) {
 		const ldns_rdf *owner = rec.owner;
 		ldns_rr_type t = rec.type;
+		bool at_apex;
 
 		if (!zs->apex) {
 			if (t != LDNS_RR_TYPE_SOA) {
@@ -1174,6 +1269,7 @@ static int zone_pass1(struct zone_source *zs)
 				goto out;
 			}
 			lower_rdf(zs->apex);
+			zs->apex_w = wname_of(zs->apex);
 		}
 		if (rec.class != LDNS_RR_CLASS_IN) {
 			snprintf(zs->err, sizeof(zs->err), "%s:%d: only class IN is supported",
@@ -1181,22 +1277,21 @@ static int zone_pass1(struct zone_source *zs)
 			r = ZC_EMALF;
 			goto out;
 		}
-		if (!zc_name_is_at_or_below(owner, zs->apex)) {
+		if (!wname_at_or_below(&rec.own, &zs->apex_w)) {
 			snprintf(zs->err, sizeof(zs->err), "%s:%d: record outside the zone", zs->path,
 				 zs->line);
 			r = ZC_EMALF;
 			goto out;
 		}
-		if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) &&
-		    !zc_name_equal(owner, zs->apex)) {
+		at_apex = wname_equal(&rec.own, &zs->apex_w);
+		if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) && !at_apex) {
 			r = glue_add(zs->glue, owner, rec.rd0);
 			if (r < 0) {
 				goto out;
 			}
 		}
-		if ((t == LDNS_RR_TYPE_NS || t == LDNS_RR_TYPE_DS) &&
-		    !zc_name_equal(owner, zs->apex) &&
-		    (!have_group || !zc_name_equal(owner, &group))) {
+		if ((t == LDNS_RR_TYPE_NS || t == LDNS_RR_TYPE_DS) && !at_apex &&
+		    (!have_group || !wname_equal(&rec.own, &group))) {
 			r = hashset_add(&seen, hash64(owner));
 			if (r < 0) {
 				goto out;
@@ -1212,13 +1307,12 @@ static int zone_pass1(struct zone_source *zs)
 				r = ZC_EMALF;
 				goto out;
 			}
-			assert(ldns_rdf_size(owner) <= sizeof(group_data));
-			memcpy(group_data, ldns_rdf_data(owner), ldns_rdf_size(owner));
-			rdf_wrap(&group, ldns_rdf_get_type(owner), group_data,
-				 ldns_rdf_size(owner));
+			assert(rec.own.len <= sizeof(group_data));
+			memcpy(group_data, rec.own.p, rec.own.len);
+			group = (struct wname){ group_data, rec.own.len, rec.own.ok };
 			have_group = true;
 		}
-		if (zs->spool) {
+		if (zs->spool && !at_apex) {
 			r = spool_group_add(zs, &rec);
 			if (r < 0) {
 				goto out;
