@@ -442,6 +442,10 @@ static void test_zone_source_errors(void **state)
 
 		assert_int_equal(zc_zone_source_new("/nonexistent/zone", NULL, &src, err, sizeof(err)),
 				 -ENOENT);
+		/* a read error is one (it used to be taken for the end, over and over) */
+		assert_int_equal(zc_zone_source_new("/", NULL, &src, err, sizeof(err)), -EISDIR);
+		assert_null(src);
+		assert_non_null(strstr(err, "Is a directory"));
 	}
 }
 

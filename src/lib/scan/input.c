@@ -1042,14 +1042,18 @@ static int zone_read(struct zone_source *zs, struct zrec *rec)
 	for (;;) {
 		ldns_status st;
 
-		if (zs->rerr) {
-			snprintf(zs->err, sizeof(zs->err), "%s: %s", zs->path, strerror(zs->rerr));
-			return -zs->rerr;
-		}
 		if (zs->eof) {
 			return 0;
 		}
+		rec->rr = NULL;
 		st = zone_read_one(zs, rec);
+		if (zs->rerr) {
+			/* (ldns through stdio took a read error for the end and went on reading) */
+			ldns_rr_free(rec->rr);
+			rec->rr = NULL;
+			snprintf(zs->err, sizeof(zs->err), "%s: %s", zs->path, strerror(zs->rerr));
+			return -zs->rerr;
+		}
 		switch (st) {
 		case LDNS_STATUS_OK:
 			return 1;
