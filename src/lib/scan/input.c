@@ -113,6 +113,8 @@ struct zone_source {
 	/* the reader: the file through one buffer, logical lines in lbuf */
 	char *rbuf;
 	size_t rpos, rend;
+	off_t rbase;  /* the file offset of rbuf[0] */
+	FILE *slow;   /* the same file for ldns's reader (unusual lines), or NULL */
 	bool drained; /* read() found the end (or failed: rerr) */
 	bool eof;     /* a read went past the end (what feof() said to ldns) */
 	int rerr;
@@ -350,14 +352,13 @@ static struct zc_delegation *deleg_new(const ldns_rdf *child)
 /* --- the line reader ---------------------------------------------------- */
 
 /*
- * Logical lines exactly as ldns_fget_token_l_st(f, ..., LDNS_PARSE_SKIP_SPACE, &line)
- * cuts them (ldns 1.8.3, parse.c), quirks included: parentheses join lines, a
- * comment ends at the newline, '\r' is a blank, '\f' and '\v' end a line like '\n',
- * NUL octets vanish, an unbalanced ')' ends the line and eats the next octet, and
- * the line count includes the line ends skipped after a line. So the records, the
- * errors and their line numbers stay what they were with ldns reading through
- * stdio. But we read through one large buffer instead of getc(), and a physical
- * line none of that concerns (the usual one) is taken whole.
+ * Logical lines as ldns_fget_token_l_st(f, ..., LDNS_PARSE_SKIP_SPACE, &line) cuts
+ * them, so that records, errors and their line numbers stay what they were when
+ * ldns read the whole file: the file is read through one large buffer of ours,
+ * and a physical line without any octet ldns's rules are about (parentheses,
+ * comments, quotes, escapes, '\r', '\f', '\v', NUL) is taken whole, as ldns would
+ * take it; any other line is read by ldns itself, from the same offset of the file,
+ * through a stdio stream of its own (zr_line_ldns()).
  */
 
 /* More octets after rend; false at the end of the file or when the buffer is full. */
@@ -371,6 +372,7 @@ static bool zr_fill(struct zone_source *zs)
 	if (zs->rpos > 0) {
 		memmove(zs->rbuf, zs->rbuf + zs->rpos, zs->rend - zs->rpos);
 		zs->rend -= zs->rpos;
+		zs->rbase += (off_t)zs->rpos;
 		zs->rpos = 0;
 	}
 	if (zs->rend == ZONE_READ_SIZE) {
@@ -398,7 +400,7 @@ static inline int zr_getc(struct zone_source *zs)
 	return (unsigned char)zs->rbuf[zs->rpos++];
 }
 
-/* ldns_fskipcs_l(f, LDNS_PARSE_SKIP_SPACE, &line) */
+/* After a line: the line ends and blanks that follow, counted (as ldns does). */
 static void zr_skip(struct zone_source *zs)
 {
 	int c;
@@ -426,7 +428,7 @@ static bool zr_room(struct zone_source *zs, size_t t)
 	while (t + 2 > cap) {
 		cap *= 2;
 	}
-	p = realloc(zs->lbuf, cap);
+	p = realloc(zs->lbuf, cap + 1); /* ldns's convention: lcap + 1 octets */
 	if (!p) {
 		return false;
 	}
@@ -435,87 +437,51 @@ static bool zr_room(struct zone_source *zs, size_t t)
 	return true;
 }
 
-/* ldns_fget_token_l_st(), octet by octet (ldns keeps its buffer unbounded too). */
-static ldns_status zr_line_slow(struct zone_source *zs)
+/*
+ * The next logical line read by ldns from the file offset the buffer is at; the
+ * buffer starts again after it. ldns grows lbuf itself (lcap + 1 octets).
+ */
+static ldns_status zr_line_ldns(struct zone_source *zs)
 {
-	int c, prev_c = 0, p = 0;
-	bool com = false, quoted = false;
-	size_t i = 0, t = 0;
+	off_t at = zs->rbase + (off_t)zs->rpos, after;
+	ldns_status st;
 
-	if (!zr_room(zs, 0)) {
-		return LDNS_STATUS_MEM_ERR;
+	if (!zs->slow) {
+		int fd = dup(zs->fd);
+
+		zs->slow = fd < 0 ? NULL : fdopen(fd, "r");
+		if (!zs->slow) {
+			if (fd >= 0) {
+				close(fd);
+			}
+			zs->rerr = errno ? errno : ENOMEM;
+			return LDNS_STATUS_MEM_ERR;
+		}
 	}
-	while ((c = zr_getc(zs)) != EOF) {
-		if (c == '\r') {
-			c = ' ';
-		}
-		if ((c == '(' || c == ')') && prev_c != '\\' && !quoted) {
-			if (!com) {
-				p += c == '(' ? 1 : -1;
-			}
-			prev_c = c;
-			continue;
-		}
-		if (p < 0) {
-			break; /* more ')' than '(': the line ends, @c is gone */
-		}
-		if (c == ';' && !quoted && prev_c != '\\') {
-			com = true;
-		}
-		if (c == '"' && !com && prev_c != '\\') {
-			quoted = !quoted;
-		}
-		if (c == '\n' && com) {
-			com = false;
-			zs->line++;
-			if (p == 0 && i > 0) {
-				zr_skip(zs);
-				break;
-			}
-			prev_c = c;
-			continue;
-		}
-		if (com) {
-			prev_c = c;
-			continue;
-		}
-		if (c == '\n' && p != 0 && t > 0) {
-			zs->line++;
-			if (!zr_room(zs, t)) {
-				return LDNS_STATUS_MEM_ERR;
-			}
-			zs->lbuf[t++] = ' ';
-			prev_c = c;
-			continue;
-		}
-		if ((c == '\f' || c == '\n' || c == '\v') && i > 0 && prev_c != '\\' && p == 0) {
-			if (c == '\n') {
-				zs->line++;
-			}
-			zr_skip(zs);
-			break; /* (p is 0 here, so ldns's "p != 0: syntax error" never applies) */
-		}
-		if (c != '\0' && c != '\n') {
-			i++;
-			if (!zr_room(zs, t)) {
-				return LDNS_STATUS_MEM_ERR;
-			}
-			zs->lbuf[t++] = (char)c;
-		}
-		if (c == '\n') {
-			zs->line++;
-		}
-		prev_c = c == '\\' && prev_c == '\\' ? 0 : c;
+	if (fseeko(zs->slow, at, SEEK_SET) != 0) {
+		zs->rerr = errno;
+		return LDNS_STATUS_FILE_ERR;
 	}
-	/* at the end of the file, ldns does not look at p either */
-	zs->lbuf[t] = '\0';
-	return i == 0 ? LDNS_STATUS_SYNTAX_EMPTY : LDNS_STATUS_OK;
+	st = ldns_fget_token_l_st(zs->slow, &zs->lbuf, &zs->lcap, false, LDNS_PARSE_SKIP_SPACE,
+				  &zs->line);
+	if (ferror(zs->slow)) {
+		zs->rerr = errno ? errno : EIO;
+	}
+	zs->eof = feof(zs->slow) != 0;
+	after = ftello(zs->slow);
+	if (after < 0 || lseek(zs->fd, after, SEEK_SET) < 0) {
+		zs->rerr = errno;
+		return LDNS_STATUS_FILE_ERR;
+	}
+	zs->rbase = after;
+	zs->rpos = zs->rend = 0;
+	zs->drained = false;
+	return st;
 }
 
-/* The octets that need zr_line_slow() (or end the line: '\n'). */
 /*
  * The next logical line into lbuf. A non-empty physical line without '\0' and
- * without these is what zr_line_slow() would make of it, octet for octet: itself.
+ * without these octets is what ldns would make of it, octet for octet: itself.
  */
 #define ZR_SPECIAL "\r\f\v();\"\\"
 
@@ -550,7 +516,7 @@ static ldns_status zr_line(struct zone_source *zs)
 		zr_skip(zs);
 		return LDNS_STATUS_OK;
 	}
-	return zr_line_slow(zs);
+	return zr_line_ldns(zs);
 }
 
 /* --- reading records ---------------------------------------------------- */
@@ -1079,6 +1045,7 @@ static void zone_rewind(struct zone_source *zs)
 {
 	(void)lseek(zs->fd, 0, SEEK_SET);
 	zs->rpos = zs->rend = 0;
+	zs->rbase = 0;
 	zs->drained = zs->eof = false;
 	zs->rerr = 0;
 	ldns_rdf_deep_free(zs->origin);
@@ -1595,6 +1562,9 @@ static void zone_free(struct zc_scan_source *src)
 	}
 	if (zs->fd >= 0) {
 		close(zs->fd);
+	}
+	if (zs->slow) {
+		fclose(zs->slow);
 	}
 	glue_free(zs->glue);
 	ldns_rdf_deep_free(zs->apex);
