@@ -185,6 +185,15 @@ struct zc_scan_opts {
 				   --apply json/nsupdate; the journal does it for update */
 	bool probe_all;         /* ask CDS/CDNSKEY at every address even when the first
 				   has none (full S4 check for every delegation; more queries) */
+	/*
+	 * An unvalidating resolver (no trust anchor) on the same base, or NULL. With
+	 * it, an RFC 9615 signal is first resolved without validation and accepted
+	 * when one of its RRSIGs (no wildcard) verifies with a key of the signer's
+	 * DNSKEY set, which the validating resolver found secure; any other answer
+	 * (denial, alias, failed check) is asked of the validating resolver, whose
+	 * verdict stands. Borrowed.
+	 */
+	struct zc_resolver *signal_resolver;
 };
 
 ZC_PUBLIC void zc_scan_opts_default(struct zc_scan_opts *o);
@@ -213,6 +222,8 @@ struct zc_scan_stats {
 	uint64_t queries;
 	uint64_t addr_cache_hits;
 	uint64_t addr_cache_misses;
+	uint64_t signals_checked;  /* accepted by our check of the signer's keys */
+	uint64_t signals_resolved; /* validated by the validating resolver */
 };
 ZC_PUBLIC void zc_scan_get_stats(const struct zc_scan *scan, struct zc_scan_stats *ret);
 

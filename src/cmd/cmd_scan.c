@@ -826,6 +826,7 @@ struct scan_worker {
 	struct event_base *base;
 	struct zc_engine *eng;
 	struct zc_resolver *res;
+	struct zc_resolver *res_plain; /* unvalidating, for the signals' first try */
 	struct zc_scan *scan;
 	struct zc_scan_source *src;
 	pthread_t thread;
@@ -906,6 +907,19 @@ static int worker_setup(struct scan_worker *w, struct scan_args *a, struct scan_
 		*ret_usage = r == ZC_ECONFIG;
 		return r;
 	}
+	if (ro.trust_anchor_file) {
+		/*
+		 * RFC 9615 signals: resolved first without validation and checked with
+		 * the signer's DNSKEY set, which the validating resolver vouches for
+		 * (zc_scan_opts.signal_resolver): our verification instead of
+		 * libunbound's, which is two to three times slower here.
+		 */
+		ro.trust_anchor_file = NULL;
+		r = zc_resolver_new(arg_ctx, w->base, &ro, &w->res_plain);
+		if (r < 0) {
+			return r;
+		}
+	}
 	so.concurrency = share(a->so.concurrency, n, i);
 	if (eo.max_inflight_per_server) {
 		eo.max_inflight_per_server = share(a->eo.max_inflight_per_server, n, i);
@@ -920,6 +934,7 @@ static int worker_setup(struct scan_worker *w, struct scan_args *a, struct scan_
 	if (r < 0) {
 		return r;
 	}
+	so.signal_resolver = w->res_plain;
 	return zc_scan_new(arg_ctx, w->base, w->eng, w->res, &so, on_decision, run, &w->scan);
 }
 
@@ -928,6 +943,7 @@ static void worker_release(struct scan_worker *w)
 	zc_scan_free(w->scan);
 	zc_engine_free(w->eng);
 	zc_resolver_free(w->res);
+	zc_resolver_free(w->res_plain);
 	if (w->base) {
 		event_base_free(w->base);
 	}

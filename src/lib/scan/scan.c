@@ -112,6 +112,7 @@ struct zc_scan {
 	unsigned n_cached;
 	struct zc_sig_cache *sigcache; /* one RRset seen at every address is verified once */
 	struct zc_buf evidence;        /* the evidence of the decision being delivered */
+	struct zone_keys *zkeys;       /* signers' keys for the RFC 9615 signals */
 	struct zc_scan_stats stats;
 };
 
@@ -435,11 +436,68 @@ out:
 
 /* --- RFC 9615 signals -------------------------------------------------- */
 
+/*
+ * Every signal is validated. The validating resolver does it (S6) unless the scan
+ * has an unvalidating resolver too (opts.signal_resolver): then a signal is first
+ * resolved without validation, and a positive answer (only the signal RRset and its
+ * RRSIGs, at the signal name) is accepted when an RRSIG whose Labels field is the
+ * name's own (no wildcard) verifies with a key of its signer's DNSKEY set, which
+ * the validating resolver found secure (asked once per zone, kept for its TTL, at
+ * most an hour). The signer's key speaks for every name below its zone, so this
+ * is the trust a validator gives the answer, with our own verification (OpenSSL,
+ * through the scan's cache) instead of libunbound's. Anything else goes to the
+ * validating resolver, whose verdict stands.
+ */
+#define ZONE_KEYS_MAX 64
+#define ZONE_KEYS_TTL_MAX 3600
+#define ZONE_KEYS_RETRY 300
+
 struct sigctx {
 	struct job *job;
 	unsigned idx;
-	unsigned type; /* 0 CDS, 1 CDNSKEY */
+	unsigned type;              /* 0 CDS, 1 CDNSKEY */
+	ldns_rdf *name;             /* the signal name */
+	ldns_rr_list *rrset, *sigs; /* the unvalidated answer being checked */
+	struct sigctx *next;        /* waiting for its signer's keys */
 };
+
+struct zone_keys {
+	ldns_rdf *zone;
+	bool pending;               /* the DNSKEY lookup is out */
+	ldns_rr_list *keys;         /* secure zone keys (not revoked), or NULL: none */
+	time_t until;               /* keys (or their absence) used until then */
+	struct sigctx *waiters;
+	struct zone_keys *next;
+};
+
+static ldns_rr_type signal_type(const struct sigctx *c)
+{
+	return c->type == 0 ? LDNS_RR_TYPE_CDS : LDNS_RR_TYPE_CDNSKEY;
+}
+
+static void sigctx_free(struct sigctx *c)
+{
+	ldns_rdf_deep_free(c->name);
+	ldns_rr_list_deep_free(c->rrset);
+	ldns_rr_list_deep_free(c->sigs);
+	free(c);
+}
+
+static time_t scan_now(const struct zc_scan *scan)
+{
+	return scan->opts.now ? scan->opts.now : time(NULL);
+}
+
+/* The lookup of @c is over (its outcome is in the job's signal). */
+static void signal_done(struct sigctx *c)
+{
+	struct job *j = c->job;
+
+	sigctx_free(c);
+	if (--j->pending == 0) {
+		job_step(j);
+	}
+}
 
 static void on_signal(const struct zc_resolved *r, void *ud)
 {
@@ -448,15 +506,14 @@ static void on_signal(const struct zc_resolved *r, void *ud)
 	struct scan_signal *s = &j->signals[c->idx];
 	unsigned t = c->type;
 
-	free(c);
+	j->scan->stats.signals_resolved++;
 	s->status[t] = r->status;
 	s->rcode[t] = r->rcode;
 	s->security[t] = r->security;
 	if (r->status == 0 && r->pkt) {
 		const ldns_rr_list *an = ldns_pkt_answer(r->pkt);
 
-		s->rrset[t] = zc_rrset_extract(an, NULL, t == 0 ? LDNS_RR_TYPE_CDS :
-								  LDNS_RR_TYPE_CDNSKEY);
+		s->rrset[t] = zc_rrset_extract(an, NULL, signal_type(c));
 		if (!s->rrset[t]) {
 			s->status[t] = -ENOMEM;
 		}
@@ -464,13 +521,207 @@ static void on_signal(const struct zc_resolved *r, void *ud)
 			s->status[t] = ZC_ERESOLV;
 		}
 	}
-	if (--j->pending == 0) {
-		job_step(j);
+	signal_done(c);
+}
+
+/* @c through the validating resolver. */
+static void signal_resolve(struct sigctx *c)
+{
+	struct zc_scan *scan = c->job->scan;
+
+	ldns_rr_list_deep_free(c->rrset);
+	ldns_rr_list_deep_free(c->sigs);
+	c->rrset = c->sigs = NULL;
+	if (!scan->res || zc_resolver_resolve(scan->res, c->name, signal_type(c), on_signal, c) < 0) {
+		c->job->signals[c->idx].status[c->type] = ZC_ERESOLV;
+		signal_done(c);
+	}
+}
+
+/* The unvalidated answer of @c against its signer's secure @keys. */
+static void signal_check(struct sigctx *c, const ldns_rr_list *keys)
+{
+	struct zc_scan *scan = c->job->scan;
+	struct scan_signal *s = &c->job->signals[c->idx];
+
+	if (!keys || zc_rrsig_check_cached(scan->sigcache, c->rrset, c->sigs, keys,
+					   scan_now(scan), NULL, 0, NULL) != 0) {
+		signal_resolve(c);
+		return;
+	}
+	scan->stats.signals_checked++;
+	s->status[c->type] = 0;
+	s->rcode[c->type] = LDNS_RCODE_NOERROR;
+	s->security[c->type] = ZC_SEC_SECURE;
+	s->rrset[c->type] = c->rrset;
+	c->rrset = NULL;
+	signal_done(c);
+}
+
+/* Zone keys of a DNSKEY answer: protocol 3, Zone Key flag, not revoked (RFC 5011). */
+static ldns_rr_list *secure_zone_keys(const struct zc_resolved *r, const ldns_rdf *zone,
+				      time_t *ret_ttl)
+{
+	ldns_rr_list *all, *keys;
+	uint32_t ttl = ZONE_KEYS_TTL_MAX;
+
+	if (r->status != 0 || r->rcode != LDNS_RCODE_NOERROR || r->security != ZC_SEC_SECURE ||
+	    !r->pkt) {
+		return NULL;
+	}
+	all = zc_rrset_extract(ldns_pkt_answer(r->pkt), zone, LDNS_RR_TYPE_DNSKEY);
+	keys = ldns_rr_list_new();
+	for (size_t i = 0; all && keys && i < ldns_rr_list_rr_count(all); i++) {
+		ldns_rr *k = ldns_rr_list_rr(all, i);
+		uint16_t flags = ldns_rdf2native_int16(ldns_rr_rdf(k, 0));
+
+		if ((flags & 0x0100) && !(flags & 0x0080) &&
+		    ldns_rdf2native_int8(ldns_rr_rdf(k, 1)) == 3) {
+			ttl = ZC_MIN(ttl, ldns_rr_ttl(k));
+			ldns_rr_list_push_rr(keys, ldns_rr_clone(k));
+		}
+	}
+	ldns_rr_list_deep_free(all);
+	if (keys && ldns_rr_list_rr_count(keys) == 0) {
+		ldns_rr_list_deep_free(keys);
+		keys = NULL;
+	}
+	*ret_ttl = (time_t)ttl;
+	return keys;
+}
+
+static void on_zone_keys(const struct zc_resolved *r, void *ud)
+{
+	struct zone_keys *zk = ud;
+	struct sigctx *w = zk->waiters;
+	time_t ttl = ZONE_KEYS_RETRY;
+
+	zk->pending = false;
+	zk->waiters = NULL;
+	zk->keys = secure_zone_keys(r, zk->zone, &ttl);
+	zk->until = (w ? scan_now(w->job->scan) : time(NULL)) + (zk->keys ? ttl : ZONE_KEYS_RETRY);
+	while (w) {
+		struct sigctx *next = w->next;
+
+		w->next = NULL;
+		signal_check(w, zk->keys);
+		w = next;
+	}
+}
+
+/* The signer's keys for @c: now, later (when asked), or never (resolver). */
+static void signal_keys(struct sigctx *c, const ldns_rdf *signer)
+{
+	struct zc_scan *scan = c->job->scan;
+	struct zone_keys *zk = scan->zkeys;
+	unsigned n = 0;
+
+	while (zk && !zc_name_equal(zk->zone, signer)) {
+		zk = zk->next;
+		n++;
+	}
+	if (zk && (zk->pending || scan_now(scan) < zk->until)) {
+		if (zk->pending) {
+			c->next = zk->waiters;
+			zk->waiters = c;
+		} else {
+			signal_check(c, zk->keys);
+		}
+		return;
+	}
+	if (!zk) {
+		zk = n < ZONE_KEYS_MAX ? calloc(1, sizeof(*zk)) : NULL;
+		if (!zk || !(zk->zone = ldns_rdf_clone(signer))) {
+			free(zk);
+			signal_resolve(c);
+			return;
+		}
+		zk->next = scan->zkeys;
+		scan->zkeys = zk;
+	}
+	ldns_rr_list_deep_free(zk->keys);
+	zk->keys = NULL;
+	zk->pending = true;
+	c->next = zk->waiters;
+	zk->waiters = c;
+	if (!scan->res ||
+	    zc_resolver_resolve(scan->res, zk->zone, LDNS_RR_TYPE_DNSKEY, on_zone_keys, zk) < 0) {
+		struct zc_resolved none = { .status = ZC_ERESOLV };
+
+		on_zone_keys(&none, zk);
+	}
+}
+
+/* An unvalidated answer: checked against the signer's keys when it is a plain one. */
+static void on_signal_plain(const struct zc_resolved *r, void *ud)
+{
+	struct sigctx *c = ud;
+	const ldns_rr_list *an;
+	const ldns_rdf *signer = NULL;
+	uint8_t labels = (uint8_t)ldns_dname_label_count(c->name);
+	bool ok = r->status == 0 && r->rcode == LDNS_RCODE_NOERROR && r->pkt;
+
+	an = ok ? ldns_pkt_answer(r->pkt) : NULL;
+	for (size_t i = 0; ok && i < ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+		ldns_rr_type t = ldns_rr_get_type(rr);
+
+		/* nothing but the signal RRset and its RRSIGs, at the signal name */
+		ok = zc_name_equal(ldns_rr_owner(rr), c->name) &&
+		     ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		     (t == signal_type(c) ||
+		      (t == LDNS_RR_TYPE_RRSIG && ldns_rr_rrsig_typecovered(rr) &&
+		       ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == signal_type(c)));
+	}
+	if (ok) {
+		c->rrset = zc_rrset_extract(an, c->name, signal_type(c));
+		c->sigs = ldns_rr_list_new();
+	}
+	for (size_t i = 0; ok && c->rrset && c->sigs && i < ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_RRSIG || !ldns_rr_rrsig_labels(rr) ||
+		    !ldns_rr_rrsig_signame(rr) ||
+		    ldns_rdf2native_int8(ldns_rr_rrsig_labels(rr)) != labels) {
+			continue; /* (a wildcard answer needs a denial: the resolver's job) */
+		}
+		if (!signer) {
+			signer = ldns_rr_rrsig_signame(rr);
+		}
+		if (zc_name_equal(ldns_rr_rrsig_signame(rr), signer)) {
+			ldns_rr_list_push_rr(c->sigs, ldns_rr_clone(rr));
+		}
+	}
+	if (!ok || !c->rrset || !c->sigs || ldns_rr_list_rr_count(c->rrset) == 0 ||
+	    ldns_rr_list_rr_count(c->sigs) == 0 || !zc_name_is_at_or_below(c->name, signer)) {
+		signal_resolve(c);
+		return;
+	}
+	signal_keys(c, ldns_rr_rrsig_signame(ldns_rr_list_rr(c->sigs, 0)));
+}
+
+static void zone_keys_free_all(struct zc_scan *scan)
+{
+	while (scan->zkeys) {
+		struct zone_keys *zk = scan->zkeys;
+
+		scan->zkeys = zk->next;
+		while (zk->waiters) {
+			struct sigctx *c = zk->waiters;
+
+			zk->waiters = c->next;
+			sigctx_free(c);
+		}
+		ldns_rdf_deep_free(zk->zone);
+		ldns_rr_list_deep_free(zk->keys);
+		free(zk);
 	}
 }
 
 static void job_start_signals(struct job *j)
 {
+	/* held while starting: a lookup that fails at once must not end the job here */
+	j->pending++;
 	for (unsigned i = 0; i < j->d->n_ns; i++) {
 		struct scan_signal *s = &j->signals[j->n_signals++];
 		const ldns_rdf *ns = j->d->ns[i].name;
@@ -495,27 +746,28 @@ static void job_start_signals(struct job *j)
 			continue;
 		}
 		for (unsigned t = 0; t < 2; t++) {
+			struct zc_resolver *first = j->scan->opts.signal_resolver;
 			struct sigctx *c = calloc(1, sizeof(*c));
 
-			if (!c) {
+			if (!c || !(c->name = ldns_rdf_clone(name))) {
+				free(c);
 				s->status[t] = -ENOMEM;
 				continue;
 			}
 			c->job = j;
 			c->idx = j->n_signals - 1;
 			c->type = t;
-			if (!j->scan->res ||
-			    zc_resolver_resolve(j->scan->res, name,
-						t == 0 ? LDNS_RR_TYPE_CDS : LDNS_RR_TYPE_CDNSKEY,
-						on_signal, c) < 0) {
-				free(c);
-				s->status[t] = ZC_ERESOLV;
-				continue;
-			}
 			j->pending++;
+			if (!first) {
+				signal_resolve(c);
+			} else if (zc_resolver_resolve(first, name, signal_type(c), on_signal_plain,
+						       c) < 0) {
+				signal_resolve(c);
+			}
 		}
 		ldns_rdf_deep_free(name);
 	}
+	j->pending--;
 }
 
 /* --- evidence ---------------------------------------------------------- */
@@ -1194,6 +1446,11 @@ int zc_scan_run(struct zc_scan *scan, struct zc_scan_source *src)
 		       "%llu built, %llu reused",
 		       (unsigned long long)cs.misses, (unsigned long long)cs.hits,
 		       (unsigned long long)cs.key_builds, (unsigned long long)cs.key_hits);
+		zc_log(scan->ctx, ZC_LOG_DEBUG,
+		       "RFC 9615 signals: %llu checked with the signer's keys, %llu validated by "
+		       "the resolver",
+		       (unsigned long long)scan->stats.signals_checked,
+		       (unsigned long long)scan->stats.signals_resolved);
 	}
 	return scan->src_err;
 }
@@ -1227,6 +1484,7 @@ void zc_scan_free(struct zc_scan *scan)
 			e = next;
 		}
 	}
+	zone_keys_free_all(scan);
 	zc_sig_cache_free(scan->sigcache);
 	zc_buf_release(&scan->evidence);
 	free(scan);

@@ -148,9 +148,11 @@ class ScanRun:
             self.stderr[-3000:])
 
 
-def scan(zonecut, tb, *args, json_out=True, timeout=RUN_TIMEOUT, resolver=True):
-    """Run `zonecut scan` with the testbed's trust anchor and root hints."""
-    cmd = [zonecut, "scan"]
+def scan(zonecut, tb, *args, json_out=True, timeout=RUN_TIMEOUT, resolver=True,
+         global_args=()):
+    """Run `zonecut scan` with the testbed's trust anchor and root hints;
+    @global_args go before "scan" (e.g. -v)."""
+    cmd = [zonecut] + list(global_args) + ["scan"]
     if json_out:
         cmd.append("--json")
     if tb is not None and resolver:

@@ -6,6 +6,7 @@
 # validating resolver pointed at the testbed root.
 
 import os
+import re
 import sys
 
 import pytest
@@ -17,7 +18,8 @@ from scanutil import (TRANSPORT_REASONS, expect, fqdn, key_ds, scan,  # noqa: E4
 CHILDREN = [
     "boot-ok.example.", "boot-cdnskey.example.", "boot-multi.example.",
     "boot-half.example.", "boot-missing.example.", "boot-mismatch.example.",
-    "boot-insecure.example.", "boot-island.example.", "boot-inside.example.",
+    "boot-insecure.example.", "boot-island.example.", "boot-forged.example.",
+    "boot-inside.example.",
     "boot-unsigned.example.", "boot-nocds.example.",
 ]
 
@@ -61,6 +63,21 @@ def test_bootstrap_accepted(full, tb, child):
             assert s[t]["security"] == "secure", s
 
 
+def test_signals_checked_with_the_signers_keys_or_by_the_resolver(zonecut, tb, zonefile):
+    """Positive signals signed by a secure zone's key are checked by zonecut with
+    that key; the others (a denial, the island's and the forged RRSIG) go to the
+    validating resolver, whose verdict the results above show."""
+    run = scan(zonecut, tb, "--zone", zonefile, "--workers", "1",
+               global_args=("-v", "-v", "-v"))
+    m = re.search(r"RFC 9615 signals: (\d+) checked with the signer's keys, (\d+) validated "
+                  r"by the resolver", run.stderr)
+    assert m, run.describe()
+    checked, resolved = int(m.group(1)), int(m.group(2))
+    assert checked >= 8, run.describe()   # boot-ok, boot-multi: 2 nameservers x 2 types
+    assert resolved >= 4, run.describe()  # at least the missing, island and forged ones
+    assert run["boot-forged.example."]["result"] == "rejected", run.describe()
+
+
 def test_bootstrap_cdnskey_only(full, tb):
     # No CDS anywhere: the parent computes the DS (SHA-256) from the CDNSKEY.
     expect(full, "boot-cdnskey.example.", "update", [], mode="bootstrap",
@@ -78,6 +95,7 @@ def test_bootstrap_in_child_ns_skipped(full, tb):
     ("boot-mismatch.example.", "bootstrap-signal-mismatch"),
     ("boot-insecure.example.", "bootstrap-signal-insecure"),   # signal zone unsigned
     ("boot-island.example.", "bootstrap-signal-insecure"),     # signed, no DS in test.
+    ("boot-forged.example.", "bootstrap-signal-insecure"),     # secure zone, forged RRSIG
     ("boot-inside.example.", "bootstrap-no-out-of-child-ns"),
     ("boot-unsigned.example.", "breaks-chain"),
 ])
