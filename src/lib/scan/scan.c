@@ -572,13 +572,17 @@ static ldns_rr_list *secure_zone_keys(const struct zc_resolved *r, const ldns_rd
 	all = zc_rrset_extract(ldns_pkt_answer(r->pkt), zone, LDNS_RR_TYPE_DNSKEY);
 	keys = ldns_rr_list_new();
 	for (size_t i = 0; all && keys && i < ldns_rr_list_rr_count(all); i++) {
-		ldns_rr *k = ldns_rr_list_rr(all, i);
-		uint16_t flags = ldns_rdf2native_int16(ldns_rr_rdf(k, 0));
+		ldns_rr *k = ldns_rr_list_rr(all, i), *copy;
+		uint16_t flags;
 
+		if (ldns_rr_rd_count(k) != 4) {
+			continue;
+		}
+		flags = ldns_rdf2native_int16(ldns_rr_rdf(k, 0));
 		if ((flags & 0x0100) && !(flags & 0x0080) &&
-		    ldns_rdf2native_int8(ldns_rr_rdf(k, 1)) == 3) {
+		    ldns_rdf2native_int8(ldns_rr_rdf(k, 1)) == 3 && (copy = ldns_rr_clone(k))) {
 			ttl = ZC_MIN(ttl, ldns_rr_ttl(k));
-			ldns_rr_list_push_rr(keys, ldns_rr_clone(k));
+			ldns_rr_list_push_rr(keys, copy);
 		}
 	}
 	ldns_rr_list_deep_free(all);
@@ -689,7 +693,11 @@ static void on_signal_plain(const struct zc_resolved *r, void *ud)
 			signer = ldns_rr_rrsig_signame(rr);
 		}
 		if (zc_name_equal(ldns_rr_rrsig_signame(rr), signer)) {
-			ldns_rr_list_push_rr(c->sigs, ldns_rr_clone(rr));
+			ldns_rr *copy = ldns_rr_clone(rr);
+
+			if (copy) {
+				ldns_rr_list_push_rr(c->sigs, copy);
+			}
 		}
 	}
 	if (!ok || !c->rrset || !c->sigs || ldns_rr_list_rr_count(c->rrset) == 0 ||
