@@ -839,7 +839,7 @@ class Testbed:
             if not opt:
                 continue
             opt = {} if opt is True else dict(opt)
-            unknown = set(opt) - {"nameservers", "cds", "cdnskey"}
+            unknown = set(opt) - {"nameservers", "cds", "cdnskey", "wildcard"}
             if unknown:
                 raise TestbedError("zone %s signal: unknown fields %s" % (z.name, sorted(unknown)))
             hosts = [fqdn(h) for h in opt.get("nameservers", z.nameservers)]
@@ -857,6 +857,9 @@ class Testbed:
             for h in hosts:
                 child = z.name.rstrip(".") if z.name != "." else ""
                 owner = "_dsboot.%s._signal.%s" % (child, h)
+                if opt.get("wildcard"):
+                    # a wildcard that the signal name expands (RFC 4592)
+                    owner = "*._signal.%s" % h
                 holder = self.auth_zone(owner)
                 ttl = z.ttl
                 recs = sig.setdefault(holder.name, [])

@@ -18,6 +18,7 @@ from scanutil import (TRANSPORT_REASONS, expect, fqdn, key_ds, scan,  # noqa: E4
 CHILDREN = [
     "boot-ok.example.", "boot-cdnskey.example.", "boot-multi.example.",
     "boot-half.example.", "boot-missing.example.", "boot-mismatch.example.",
+    "boot-wild.example.",
     "boot-insecure.example.", "boot-island.example.", "boot-forged.example.",
     "boot-inside.example.",
     "boot-unsigned.example.", "boot-nocds.example.",
@@ -76,6 +77,18 @@ def test_signals_checked_with_the_signers_keys_or_by_the_resolver(zonecut, tb, z
     assert checked >= 8, run.describe()   # boot-ok, boot-multi: 2 nameservers x 2 types
     assert resolved >= 4, run.describe()  # at least the missing, island and forged ones
     assert run["boot-forged.example."]["result"] == "rejected", run.describe()
+
+
+def test_wildcard_signals_go_to_the_resolver(zonecut, tb, zonefile):
+    """Signals synthesised from *._signal.<ns> (RRSIG Labels below the name's): the
+    validating resolver proves the expansion and vouches for them; zonecut's own
+    check leaves them alone."""
+    run = scan(zonecut, tb, "--zone", zonefile, "--child", "boot-wild.example.",
+               "--workers", "1", global_args=("-v", "-v", "-v"))
+    expect(run, "boot-wild.example.", "update", [], mode="bootstrap",
+           ds_new=[key_ds(tb, "boot-wild.example.", "csk")])
+    assert re.search(r"RFC 9615 signals: 0 checked with the signer's keys, 2 validated by "
+                     r"the resolver", run.stderr), run.describe()
 
 
 def test_bootstrap_cdnskey_only(full, tb):
@@ -158,7 +171,8 @@ def test_apply_json_bootstrap(zonecut, tb, zonefile):
     run = scan(zonecut, tb, "--zone", zonefile, "--apply", "json", json_out=False)
     run.parse_json()
     assert sorted(run.by_child) == sorted(["boot-ok.example.", "boot-cdnskey.example.",
-                                           "boot-multi.example.", "boot-half.example."]), \
+                                           "boot-multi.example.", "boot-half.example.",
+                                           "boot-wild.example."]), \
         run.describe()
     for d in run.decisions:
         assert d["result"] == "update" and d["mode"] == "bootstrap", d
