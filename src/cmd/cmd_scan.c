@@ -348,65 +348,6 @@ static const char *parent_of(const struct scan_run *run, const char *child, char
 	return buf;
 }
 
-static json_t *ds_json(const ldns_rr_list *l)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && l && i < ldns_rr_list_rr_count(l); i++) {
-		char buf[512];
-
-		if (zc_ds_to_str(ldns_rr_list_rr(l, i), buf, sizeof(buf)) == 0) {
-			json_array_append_new(a, json_string(buf));
-		}
-	}
-	return a;
-}
-
-static json_t *reasons_json(uint32_t reasons)
-{
-	json_t *a = json_array();
-
-	for (int r = 0; a && r < ZC_R_COUNT; r++) {
-		if (reasons & (1u << r)) {
-			json_array_append_new(a, json_string(zc_scan_reason_str(r)));
-		}
-	}
-	return a;
-}
-
-static json_t *decision_json(const struct zc_scan_decision *d)
-{
-	const char *mode = zc_scan_mode_str(d->mode);
-	json_t *o = json_object();
-
-	if (!o) {
-		return NULL;
-	}
-	json_object_set_new(o, "schema", json_string("zonecut.scan.v1"));
-	json_object_set_new(o, "child", json_string(d->child));
-	json_object_set_new(o, "result", json_string(zc_scan_result_str(d->result)));
-	json_object_set_new(o, "mode", mode ? json_string(mode) : json_null());
-	json_object_set_new(o, "reasons", reasons_json(d->reasons));
-	json_object_set_new(o, "ds_old", ds_json(d->ds_old));
-	if (d->ds_new) {
-		json_object_set_new(o, "ds_new", ds_json(d->ds_new));
-	}
-	if (d->inception) {
-		json_object_set_new(o, "inception", json_integer(d->inception));
-	}
-	json_object_set_new(o, "queries", json_integer(d->queries));
-	if (d->evidence_json) {
-		json_t *ev = json_loadb(d->evidence_json, d->evidence_len, 0, NULL);
-
-		if (!ev) {
-			json_decref(o);
-			return NULL;
-		}
-		json_object_set_new(o, "evidence", ev);
-	}
-	return o;
-}
-
 static void ds_text(struct zc_buf *b, const ldns_rr_list *l)
 {
 	bool first = true;
@@ -427,9 +368,8 @@ static void ds_text(struct zc_buf *b, const ldns_rr_list *l)
 }
 
 /*
- * The decision as one line of compact JSON, written straight as text: the same
- * members, in the same order, as decision_json() and out_json_text() give.
- * Returns the line (caller frees) or NULL without memory.
+ * The decision as one line of compact JSON, written straight as text. Returns the
+ * line (caller frees) or NULL without memory.
  */
 static char *decision_text(const struct zc_scan_decision *d)
 {
@@ -476,6 +416,16 @@ static char *decision_text(const struct zc_scan_decision *d)
 	}
 	zc_buf_put(&b, "}", 1);
 	return zc_buf_steal(&b);
+}
+
+/* The same decision as a JSON object (for --apply update, which adds its outcome). */
+static json_t *decision_json(const struct zc_scan_decision *d)
+{
+	char *line = decision_text(d);
+	json_t *o = line ? json_loads(line, 0, NULL) : NULL;
+
+	free(line);
+	return o;
 }
 
 static void text_line(struct scan_run *run, const struct zc_scan_decision *d)

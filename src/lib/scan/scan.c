@@ -1005,7 +1005,7 @@ static void job_finish(struct job *j, unsigned n_answers)
 	};
 
 	j->state = J_DONE;
-	job_record(j, scan->opts.now ? scan->opts.now : time(NULL));
+	job_record(j, scan_now(scan));
 	if (job_evidence(j, n_answers, &scan->evidence)) {
 		dec.evidence_json = (const char *)scan->evidence.p;
 		dec.evidence_len = scan->evidence.len;
@@ -1203,7 +1203,7 @@ static void job_decide(struct job *j)
 		.n_answers = j->n_targets,
 		.signals = j->signals,
 		.n_signals = j->n_signals,
-		.now = j->scan->opts.now ? j->scan->opts.now : time(NULL),
+		.now = scan_now(j->scan),
 		.sigcache = j->scan->sigcache,
 	};
 
