@@ -1091,7 +1091,8 @@ void zc_engine_io_ready(struct zc_engine *eng, struct zc_sock *s, unsigned event
 	} else {
 		zc_tcp_io(eng, s->owner, events);
 	}
-	engine_process(eng);
+	/* The turn runs once after every socket the loop found ready (see rearm). */
+	rearm(eng, true);
 }
 
 /* --- public API ------------------------------------------------------------- */
