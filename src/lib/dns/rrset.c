@@ -21,6 +21,50 @@ ldns_rr_type dns_type_family(ldns_rr_type type)
 	}
 }
 
+/*
+ * Rdata without a domain name field (DS, DNSKEY, CDS, CDNSKEY: most of what
+ * the scan reads) is the same in plain and canonical form: ldns keeps every field in
+ * wire form, so the rdata is the fields one after the other. Returns 1 when @rr has
+ * a name field (the caller takes the general way), else 0 or -errno.
+ */
+static int rdata_concat(const ldns_rr *rr, uint8_t **ret_data, size_t *ret_len)
+{
+	size_t n = ldns_rr_rd_count(rr), len = 0, pos = 0;
+	uint8_t *data;
+
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+
+		if (!f || ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME) {
+			return 1;
+		}
+		len += ldns_rdf_size(f);
+	}
+	if (len > DNS_MAX_RDATA) {
+		return ZC_EMALF;
+	}
+	if (len == 0) {
+		*ret_data = NULL;
+		*ret_len = 0;
+		return 0;
+	}
+	data = malloc(len);
+	if (!data) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+
+		if (ldns_rdf_size(f) > 0) {
+			memcpy(data + pos, ldns_rdf_data(f), ldns_rdf_size(f));
+			pos += ldns_rdf_size(f);
+		}
+	}
+	*ret_data = data;
+	*ret_len = len;
+	return 0;
+}
+
 int dns_rdata_wire(const ldns_rr *rr, bool canonical, uint8_t **ret_data, size_t *ret_len)
 {
 	ldns_buffer *buf;
@@ -31,6 +75,10 @@ int dns_rdata_wire(const ldns_rr *rr, bool canonical, uint8_t **ret_data, size_t
 
 	if (!rr) {
 		return -EINVAL;
+	}
+	r = rdata_concat(rr, ret_data, ret_len);
+	if (r != 1) {
+		return r;
 	}
 	buf = ldns_buffer_new(256);
 	if (!buf) {
