@@ -1572,6 +1572,36 @@ static void test_engine_global_cap_fair(void **state)
 	fake_free(f);
 }
 
+/*
+ * The turn starts its queries round robin over the servers, but their datagrams go
+ * out each server's together at the end of the turn (a server woken by the first
+ * finds the others queued).
+ */
+static void test_engine_udp_grouped_per_server(void **state)
+{
+	static struct result r[8];
+	struct zc_engine_opts o;
+	struct fake *f;
+
+	(void)state;
+	opts(&o);
+	f = fake_new(&o, srv_answer);
+	memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < 8; i++) {
+		query(f, i % 2 ? "192.0.2.2" : "192.0.2.1", 0, &r[i]);
+	}
+	run(f);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(r[i].status, 0);
+	}
+	assert_int_equal(f->nsent, 8);
+	for (size_t i = 1; i < 8; i++) {
+		assert_int_equal(f->sent[i].server == f->sent[0].server, i < 4);
+	}
+	check_stats_settled(f);
+	fake_free(f);
+}
+
 static void test_engine_qps_limit(void **state)
 {
 	static struct result r[200];
@@ -2068,6 +2098,7 @@ int main(void)
 		cmocka_unit_test(test_engine_udp_large_answer),
 		cmocka_unit_test(test_engine_per_server_cap_1000),
 		cmocka_unit_test(test_engine_global_cap_fair),
+		cmocka_unit_test(test_engine_udp_grouped_per_server),
 		cmocka_unit_test(test_engine_qps_limit),
 		cmocka_unit_test(test_engine_qps_counts_retries),
 		cmocka_unit_test(test_engine_queue_limit),

@@ -486,6 +486,8 @@ static int server_get(struct zc_engine *eng, const struct sockaddr_storage *sa, 
 	zc_list_init(&s->conns);
 	zc_list_init(&s->dead_link);
 	zc_list_init(&s->spare_link);
+	zc_list_init(&s->txq);
+	zc_list_init(&s->tx_link);
 	timer_init(&s->timer, server_on_timer);
 	s->sa = *sa;
 	s->salen = salen;
@@ -676,6 +678,7 @@ static void patch_id(struct zc_query *q)
 static void attempt_end(struct zc_query *q, bool stuck)
 {
 	zc_timer_disarm(q->eng, &q->timer);
+	zc_list_del(&q->txlink);
 	if (q->sock) {
 		zc_sock_close(q->eng, q->sock);
 		q->sock = NULL;
@@ -728,6 +731,35 @@ static void finish(struct zc_query *q, int status)
 	zc_list_add_tail(&eng->done, &q->link);
 }
 
+/*
+ * UDP datagrams go out at the end of the turn, each server's one after the other:
+ * a server that is woken by the first finds the next ones already queued, instead
+ * of being woken once per query while the turn goes through its callbacks.
+ */
+static void udp_queue(struct zc_engine *eng, struct zc_query *q)
+{
+	struct zc_server *s = q->srv;
+
+	zc_list_add_tail(&s->txq, &q->txlink);
+	if (zc_list_empty(&s->tx_link)) {
+		zc_list_add_tail(&eng->tx_servers, &s->tx_link);
+	}
+}
+
+static void udp_flush(struct zc_engine *eng)
+{
+	struct zc_list *n;
+
+	while ((n = zc_list_pop(&eng->tx_servers))) {
+		struct zc_server *s = zc_container_of(n, struct zc_server, tx_link);
+		struct zc_list *m;
+
+		while ((m = zc_list_pop(&s->txq))) {
+			udp_send(eng, zc_container_of(m, struct zc_query, txlink));
+		}
+	}
+}
+
 /* Starts one attempt: a fresh ID, a fresh timer, UDP or TCP. */
 static void transmit(struct zc_query *q)
 {
@@ -757,7 +789,7 @@ static void transmit(struct zc_query *q)
 		if (r == 0) {
 			q->sock->owner = q;
 			q->sock->uses++;
-			udp_send(eng, q);
+			udp_queue(eng, q);
 			return;
 		}
 	}
@@ -1053,6 +1085,7 @@ static void engine_process(struct zc_engine *eng)
 		run_timers(eng);
 		reap(eng);
 		pump(eng);
+		udp_flush(eng);
 		zc_tcp_flush_all(eng);
 		if (zc_list_empty(&eng->done)) {
 			break;
@@ -1125,6 +1158,7 @@ int zc_engine_new(struct zc_ctx *ctx, struct event_base *base, const struct zc_e
 	zc_list_init(&eng->dead_conns);
 	zc_list_init(&eng->dead_servers);
 	zc_list_init(&eng->spare_servers);
+	zc_list_init(&eng->tx_servers);
 	zc_random_bytes(eng, &eng->hseed, sizeof(eng->hseed));
 	r = zc_sys_transport_init(eng);
 	if (r < 0) {
@@ -1213,6 +1247,7 @@ int zc_engine_query(struct zc_engine *eng, const struct sockaddr *server, sockle
 	q->cb = cb;
 	q->userdata = userdata;
 	timer_init(&q->timer, query_on_timer);
+	zc_list_init(&q->txlink);
 	zc_list_add_tail(&eng->queries, &q->all);
 	zc_list_add_tail(&s->waitq, &q->link);
 	eng->queued++;

@@ -212,6 +212,7 @@ struct zc_conn;
 struct zc_query {
 	struct zc_list link;    /* waitq / sendq / conn pending / conn sent / eng->done */
 	struct zc_list all;     /* eng->queries */
+	struct zc_list txlink;  /* srv->txq: a UDP attempt whose datagram is still to go */
 	struct zc_engine *eng;
 	struct zc_server *srv;
 	enum zc_q_state state;
@@ -266,6 +267,8 @@ struct zc_server {
 	 * queries to this server; closed at the end of the turn (engine.c) */
 	struct zc_sock *spare;
 	struct zc_list spare_link;  /* eng->spare_servers while it has some */
+	struct zc_list txq;         /* UDP attempts to send at the end of the turn */
+	struct zc_list tx_link;     /* eng->tx_servers while txq is not empty */
 	uint32_t hash;
 	socklen_t salen;
 	struct sockaddr_storage sa;
@@ -320,6 +323,7 @@ struct zc_engine {
 	struct zc_list dead_conns;
 	struct zc_list dead_servers;
 	struct zc_list spare_servers; /* servers holding spare UDP sockets */
+	struct zc_list tx_servers;    /* servers with datagrams to send this turn */
 	struct zc_sock *dead_socks;
 
 	unsigned inflight, queued;
