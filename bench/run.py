@@ -74,6 +74,27 @@ def group_cpu(pgids):
     return total / hz
 
 
+def group_wakeups(pgids):
+    """Voluntary context switches so far of every process in these groups: each is a
+    server going to sleep for want of a query (and being woken by the next one)."""
+    total = 0
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            if int(st[st.rindex(")") + 2:].split()[2]) not in pgids:
+                continue
+            with open("/proc/%s/status" % d) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def machine_busy():
     """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
     with open("/proc/stat") as f:
@@ -166,9 +187,10 @@ def zonecut_scan(zc, w, zone, label, outdir, args=(), pgids=(), perf=None):
     if perf:
         cmd = perf + ["--"] + cmd
     out = os.path.join(outdir, "zonecut-%s.jsonl" % label)
-    cpu0, busy0 = group_cpu(pgids), machine_busy()
+    cpu0, busy0, wake0 = group_cpu(pgids), machine_busy(), group_wakeups(pgids)
     r = run_measured(cmd, out)
     r["server_cpu"] = group_cpu(pgids) - cpu0
+    r["server_wakeups"] = group_wakeups(pgids) - wake0
     # CPU that neither zonecut nor the servers used while it ran: other load on the
     # machine, which the measurement shares the cores with
     r["other_cpu"] = max(0.0, machine_busy() - busy0 - r["server_cpu"] - r["user"] - r["sys"])
@@ -187,6 +209,8 @@ def zonecut_scan(zc, w, zone, label, outdir, args=(), pgids=(), perf=None):
     r["q_per_deleg"] = r["queries"] / n if n else 0
     r["cpu_per_1000"] = (r["user"] + r["sys"]) * 1000 / n if n else 0
     r["server_cpu_per_1000"] = r["server_cpu"] * 1000 / n if n else 0
+    r["server_us_per_query"] = r["server_cpu"] * 1e6 / r["queries"] if r["queries"] else 0
+    r["queries_per_wakeup"] = r["queries"] / r["server_wakeups"] if r["server_wakeups"] else 0
     log("%-22s %d delegations in %.1fs: %.0f/s, %.0f queries/s, %.2f q/deleg, "
         "%.2f CPU s/1000, RSS %.0f MB, other load %.1f CPU s (%s)" % (
             label, n, r["wall"], r["deleg_per_s"], r["qps"], r["q_per_deleg"],
@@ -206,14 +230,15 @@ def zonecut_best(repeat, *args, **kw):
 # --- dnsperf -----------------------------------------------------------------------------
 
 
-def dnsperf_once(w, clients, outstanding, seconds, outdir, tag=""):
+def dnsperf_once(w, clients, outstanding, seconds, outdir, tag="", pgids=(), stats=None):
     """Every provider address queried at once by its own dnsperf with its share of
     the scan's questions; returns the total rate, the lost queries, the rate per
-    address."""
+    address. @stats (a dict) gets the servers' CPU and wakeups per query."""
     dnsperf = which("dnsperf")
     qdir = os.path.join(w["dir"], "queries")
     addrs = sorted(f[:-4] for f in os.listdir(qdir) if f.endswith(".txt"))
     procs = []
+    cpu0, wake0 = group_cpu(pgids), group_wakeups(pgids)
     for a in addrs:
         path = os.path.join(outdir, "dnsperf-%s-c%d-q%d%s.txt" % (a, clients, outstanding, tag))
         f = open(path, "w")
@@ -221,23 +246,33 @@ def dnsperf_once(w, clients, outstanding, seconds, outdir, tag=""):
             [dnsperf, "-s", a, "-d", os.path.join(qdir, a + ".txt"), "-D", "-l",
              str(seconds), "-c", str(clients), "-q", str(outstanding), "-t", "2"],
             stdout=f, stderr=subprocess.STDOUT)))
-    total, lost, per = 0.0, 0, {}
+    total, lost, per, done = 0.0, 0, {}, 0
     for a, path, f, p in procs:
         p.wait()
         f.close()
+    cpu, wakeups = group_cpu(pgids) - cpu0, group_wakeups(pgids) - wake0
+    for a, path, f, p in procs:
         text = open(path).read()
         m = re.search(r"Queries per second:\s+([\d.]+)", text)
         ml = re.search(r"Queries lost:\s+(\d+)", text)
+        mc = re.search(r"Queries completed:\s+(\d+)", text)
         q = float(m.group(1)) if m else 0.0
         per[a] = q
         total += q
         lost += int(ml.group(1)) if ml else 0
-    log("dnsperf -c %d -q %d on %d addresses: %.0f queries/s (lost %d)"
-        % (clients, outstanding, len(addrs), total, lost))
+        done += int(mc.group(1)) if mc else 0
+    if stats is not None and done:
+        stats["server_us_per_query"] = cpu * 1e6 / done
+        stats["queries_per_wakeup"] = done / wakeups if wakeups else 0
+    log("dnsperf -c %d -q %d on %d addresses: %.0f queries/s (lost %d)%s"
+        % (clients, outstanding, len(addrs), total, lost,
+           "; servers %.1f CPU us/query, %.1f queries per wakeup" % (
+               stats["server_us_per_query"], stats["queries_per_wakeup"])
+           if stats and "server_us_per_query" in stats else ""))
     return total, lost, per
 
 
-def dnsperf_ceiling(w, seconds, outdir):
+def dnsperf_ceiling(w, seconds, outdir, pgids=()):
     """The best total of dnsperf_once() over a few client settings."""
     dnsperf = which("dnsperf")
     if not dnsperf:
@@ -252,10 +287,13 @@ def dnsperf_ceiling(w, seconds, outdir):
     for p in warm:
         p.wait()
     for clients, outstanding in ((1, 20), (1, 50), (1, 100), (2, 200)):
-        total, lost, per = dnsperf_once(w, clients, outstanding, seconds, outdir)
+        st = {}
+        total, lost, per = dnsperf_once(w, clients, outstanding, seconds, outdir,
+                                        pgids=pgids, stats=st)
         if best is None or total > best["qps"]:
             best = {"qps": total, "clients": clients, "outstanding": outstanding,
                     "per_server": per, "lost": lost, "seconds": seconds}
+            best.update(st)
     return best
 
 
@@ -265,12 +303,18 @@ def paired_rounds(n, zc, w, outdir, ceiling, pgids):
     measurements taken under the same conditions."""
     rounds = []
     for i in range(n):
+        st = {}
         total, lost, _ = dnsperf_once(w, ceiling["clients"], ceiling["outstanding"],
-                                      ceiling["seconds"], outdir, tag="-pair%d" % i)
+                                      ceiling["seconds"], outdir, tag="-pair%d" % i,
+                                      pgids=pgids, stats=st)
         r = zonecut_scan(zc, w, w["parent_zone"], "w1-pair%d" % i, outdir, [], pgids)
         os.unlink(r["out"])
         rounds.append({"dnsperf_qps": total, "dnsperf_lost": lost, "zonecut_qps": r["qps"],
-                       "zonecut_wall": r["wall"], "ratio": r["qps"] / total if total else 0})
+                       "zonecut_wall": r["wall"], "ratio": r["qps"] / total if total else 0,
+                       "dnsperf_server_us": st.get("server_us_per_query", 0),
+                       "dnsperf_per_wakeup": st.get("queries_per_wakeup", 0),
+                       "zonecut_server_us": r["server_us_per_query"],
+                       "zonecut_per_wakeup": r["queries_per_wakeup"]})
         log("round %d: dnsperf %.0f queries/s, zonecut %.0f queries/s: %.0f %%" % (
             i + 1, total, r["qps"], 100 * rounds[-1]["ratio"]))
     return rounds
@@ -495,7 +539,7 @@ def main():
         pgids = set(pids.values())
         try:
             res["w1_generation_s"] = w["generation_s"]
-            res["dnsperf"] = dnsperf_ceiling(w, a.dnsperf_seconds, outdir)
+            res["dnsperf"] = dnsperf_ceiling(w, a.dnsperf_seconds, outdir, pgids)
             ref = zonecut_scan(zc, w, w["parent_zone"], "w1-c1", outdir, ["-C", "1"], pgids)
             dflt = zonecut_best(a.repeat, zc, w, w["parent_zone"], "w1-default", outdir, [],
                                 pgids)
@@ -594,9 +638,11 @@ def main():
             d = res["dnsperf"]
             lines.append("Server ceiling (dnsperf, one per provider address at once, same "
                          "questions, -c %d -q %d, %d s): **%.0f queries/s**; zonecut reaches "
-                         "%.0f queries/s = **%.0f %%** of it." % (
+                         "%.0f queries/s = **%.0f %%** of it. The servers under that dnsperf "
+                         "run: %.1f CPU us per query, %.1f queries per wakeup." % (
                              d["clients"], d["outstanding"], d["seconds"], d["qps"], best,
-                             100 * best / d["qps"]))
+                             100 * best / d["qps"], d.get("server_us_per_query", 0),
+                             d.get("queries_per_wakeup", 0)))
         if res.get("pairs"):
             pr = res["pairs"]
             ratios = sorted(x["ratio"] for x in pr)
@@ -607,6 +653,13 @@ def main():
                              for x in pr) +
                          "; median **%.0f %%**, lowest %.0f %%." % (
                              100 * ratios[len(ratios) // 2], 100 * ratios[0]))
+            lines.append("")
+            lines.append("The servers in each round (NSD CPU per query answered, queries "
+                         "per NSD wakeup, i.e. per voluntary context switch): " + "; ".join(
+                             "dnsperf %.1f us, %.1f / zonecut %.1f us, %.1f" % (
+                                 x.get("dnsperf_server_us", 0), x.get("dnsperf_per_wakeup", 0),
+                                 x.get("zonecut_server_us", 0), x.get("zonecut_per_wakeup", 0))
+                             for x in pr) + ".")
         if res.get("dnssec_cds"):
             lines.append("Rollover subset: zonecut %.0f delegations/s vs dig + dnssec-cds %.1f/s: "
                          "**%.0f times** faster." % (
