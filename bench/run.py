@@ -398,12 +398,14 @@ PROFILE_ROWS = (
     ("job_decide", "decisions for children that publish (incl. verification, store)"),
     ("zc_rrsig_check_cached", "RRSIG checks (signed data, candidate keys), decide.c"),
     ("dns_verify", "... of which cryptography after the verification cache (OpenSSL)"),
-    ("udp_send", "send(): kernel UDP incl. loopback delivery to NSD"),
+    ("sys_send", "send(): kernel UDP incl. loopback delivery to NSD (each server's "
+     "datagrams at the end of the turn)"),
     ("sys_recv", "recv()"),
     ("sys_open", "socket() + connect() for a new UDP socket"),
     ("sys_close", "close()"),
     ("zc_answer_match", "answer checks on the wire (ID, question, structure)"),
-    ("on_apex_answer", "answers with records parsed (ldns_wire2pkt), RRsets taken"),
+    ("on_apex_answer", "answers: the answer section of those with records parsed "
+     "(zc_pkt_answer_records), RRsets taken"),
     ("ev_server", "evidence of each decision, per server, written as JSON text (scan.c)"),
     ("on_decision", "output: the decision's JSON line (decision_text) and writing it (cmd)"),
     ("nettle_ecdsa_verify", "libunbound validating the RFC 9615 signals (nettle; part of the "

@@ -305,4 +305,13 @@ ZC_PUBLIC ZC_MUSTCHECK int zc_dsync_to_rr(const ldns_rdf *owner, uint32_t ttl,
  */
 ZC_PUBLIC ZC_MUSTCHECK int zc_pkt_from_wire(const uint8_t *wire, size_t len, ldns_pkt **ret_pkt);
 
+/*
+ * zc_pkt_answer_records() - the records of the answer section of an untrusted DNS
+ * message, without parsing the other sections (their structure is the caller's to
+ * check, as the query engine does for every answer). Returns 0, ZC_EMALF, -EINVAL or
+ * -ENOMEM; caller frees *ret_rrs with ldns_rr_list_deep_free().
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_pkt_answer_records(const uint8_t *wire, size_t len,
+						 ldns_rr_list **ret_rrs);
+
 #endif

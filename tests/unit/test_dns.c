@@ -1729,6 +1729,84 @@ static void test_pkt_opt_tsig_rules(void **state)
 	}
 }
 
+/* The answer section alone: other sections never parsed, each record checked. */
+static void test_pkt_answer_records(void **state)
+{
+	static const uint8_t a[] = { 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 192, 0, 2, 1 };
+	static const uint8_t a_long[] = { 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 5, 192, 0, 2, 1, 0 };
+	static const uint8_t a_short[] = { 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 3, 192, 0, 2 };
+	static const struct {
+		const uint8_t *rr;
+		size_t len;
+		int r;
+	} t[] = {
+		{ a, sizeof(a), 0 },
+		{ a_long, sizeof(a_long), ZC_EMALF },
+		{ a_short, sizeof(a_short), ZC_EMALF },
+	};
+	ldns_pkt *q = NULL;
+	ldns_rr_list *an = NULL;
+	uint8_t *wire = NULL;
+	size_t len = 0, ans_end;
+	(void)state;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&q, "example.com.", LDNS_RR_TYPE_CDS,
+						    LDNS_RR_CLASS_IN, 0),
+			 LDNS_STATUS_OK);
+	assert_true(ldns_pkt_push_rr(q, LDNS_SECTION_ANSWER,
+				     rr_new("example.com. 3600 IN CDS 0 0 0 00")));
+	assert_true(ldns_pkt_push_rr(q, LDNS_SECTION_ANSWER,
+				     rr_new("example.com. 3600 IN CDS 1 13 2 "
+					    "0102030405060708090A0B0C0D0E0F10"
+					    "1112131415161718191A1B1C1D1E1F20")));
+	/* where the answer section ends: the same message without the other two */
+	assert_int_equal(ldns_pkt2wire(&wire, q, &ans_end), LDNS_STATUS_OK);
+	free(wire);
+	assert_true(ldns_pkt_push_rr(q, LDNS_SECTION_AUTHORITY,
+				     rr_new("example.com. 3600 IN NS ns1.example.com.")));
+	assert_true(ldns_pkt_push_rr(q, LDNS_SECTION_ADDITIONAL,
+				     rr_new("ns1.example.com. 3600 IN A 192.0.2.1")));
+	assert_int_equal(ldns_pkt2wire(&wire, q, &len), LDNS_STATUS_OK);
+
+	assert_int_equal(zc_pkt_answer_records(wire, len, &an), 0);
+	assert_int_equal(ldns_rr_list_rr_count(an), 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(ldns_rr_compare(ldns_rr_list_rr(an, i),
+						 ldns_rr_list_rr(ldns_pkt_answer(q), i)),
+				 0);
+	}
+	ldns_rr_list_deep_free(an);
+
+	/* Cut inside the header, question or answer: malformed; after it: the same. */
+	for (size_t cut = 0; cut < len; cut++) {
+		int r;
+
+		an = NULL;
+		r = zc_pkt_answer_records(wire, cut, &an);
+		if (cut < ans_end && r != ZC_EMALF) {
+			fail_msg("cut to %zu octets (answer ends at %zu): %d", cut, ans_end, r);
+		}
+		if (cut >= ans_end && (r != 0 || ldns_rr_list_rr_count(an) != 2)) {
+			fail_msg("cut to %zu octets after the answer (%zu): %d", cut, ans_end, r);
+		}
+		ldns_rr_list_deep_free(an);
+	}
+	/* RDATA that ldns would read short or long of RDLENGTH */
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		uint8_t msg[64] = { 0x12, 0x34, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0 };
+
+		memcpy(msg + 12, t[i].rr, t[i].len);
+		an = NULL;
+		assert_int_equal(zc_pkt_answer_records(msg, 12 + t[i].len, &an), t[i].r);
+		assert_true(t[i].r < 0 ? an == NULL : ldns_rr_list_rr_count(an) == 1);
+		ldns_rr_list_deep_free(an);
+	}
+	assert_int_equal(zc_pkt_answer_records(NULL, 12, &an), -EINVAL);
+	assert_int_equal(zc_pkt_answer_records(wire, len, NULL), -EINVAL);
+	free(wire);
+	ldns_pkt_free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1766,6 +1844,7 @@ int main(void)
 		cmocka_unit_test(test_rrsig_keytrap_limit),
 		cmocka_unit_test(test_pkt_from_wire),
 		cmocka_unit_test(test_pkt_opt_tsig_rules),
+		cmocka_unit_test(test_pkt_answer_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

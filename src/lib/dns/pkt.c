@@ -131,3 +131,71 @@ int zc_pkt_from_wire(const uint8_t *wire, size_t len, ldns_pkt **ret_pkt)
 	*ret_pkt = pkt;
 	return 0;
 }
+
+/*
+ * The answer section only: the question skipped, authority and additional records
+ * never parsed (a positive answer from an authoritative server carries its NS RRset
+ * and their RRSIGs there, as many records as the answer itself). Each record must
+ * end where its RDLENGTH says (see pkt_precheck).
+ */
+int zc_pkt_answer_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rrs)
+{
+	struct zc_wire w;
+	uint16_t qdcount, ancount;
+	size_t pos = DNS_HEADER_LEN;
+	ldns_rr_list *rrs;
+	int r = 0;
+
+	if (!wire || !ret_rrs) {
+		return -EINVAL;
+	}
+	if (len < DNS_HEADER_LEN || len > DNS_MAX_MESSAGE) {
+		return ZC_EMALF;
+	}
+	zc_wire_init(&w, wire, len);
+	zc_wire_bytes(&w, NULL, 4); /* ID, flags */
+	qdcount = zc_wire_u16(&w);
+	ancount = zc_wire_u16(&w);
+	for (unsigned i = 0; i < qdcount; i++) {
+		if (!zc_wire_skip_name(wire, len, &pos) || pos + 4 > len) {
+			return ZC_EMALF;
+		}
+		pos += 4;
+	}
+	rrs = ldns_rr_list_new();
+	if (!rrs) {
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < ancount && r == 0; i++) {
+		ldns_rr *rr = NULL;
+		size_t end = pos;
+		ldns_status st;
+
+		if (!zc_wire_skip_name(wire, len, &end) || end + 10 > len) {
+			r = ZC_EMALF;
+			break;
+		}
+		end += 10 + (size_t)((wire[end + 8] << 8) | wire[end + 9]);
+		if (end > len) {
+			r = ZC_EMALF;
+			break;
+		}
+		st = ldns_wire2rr(&rr, wire, len, &pos, LDNS_SECTION_ANSWER);
+		if (st != LDNS_STATUS_OK) {
+			ldns_rr_free(rr);
+			r = dns_err_from_ldns(st);
+		} else if (pos != end) {
+			ldns_rr_free(rr);
+			r = ZC_EMALF;
+		} else if (!ldns_rr_list_push_rr(rrs, rr)) {
+			ldns_rr_free(rr);
+			r = -ENOMEM;
+		}
+	}
+	if (r < 0) {
+		ldns_rr_list_deep_free(rrs);
+		return r;
+	}
+	*ret_rrs = rrs;
+	return 0;
+}

@@ -5,6 +5,7 @@
  * a query (ID, source, question) before anything else looks at it.
  */
 #include "net/internal.h"
+#include "util/internal.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -170,41 +171,6 @@ static bool dname_wire_equal(const uint8_t *a, size_t alen, const uint8_t *b, si
 }
 
 /*
- * Skips the name at *off (RFC 1035 §4.1.4: labels, ending with the root label or a
- * pointer to an earlier offset). Only the bounds matter here, not where pointers
- * lead, except that they point backwards (no loops).
- */
-static bool wire_skip_name(const uint8_t *w, size_t len, size_t *off)
-{
-	size_t i = *off, total = 0;
-
-	while (i < len) {
-		uint8_t l = w[i];
-
-		if ((l & 0xc0) == 0xc0) {
-			if (i + 1 >= len || (((size_t)(l & 0x3f) << 8) | w[i + 1]) >= i) {
-				return false;
-			}
-			*off = i + 2;
-			return true;
-		}
-		if (l & 0xc0) {
-			return false; /* extended label types (RFC 6891 §5) */
-		}
-		total += 1u + l;
-		if (total > 255) {
-			return false;
-		}
-		i += 1u + l;
-		if (l == 0) {
-			*off = i;
-			return i <= len;
-		}
-	}
-	return false;
-}
-
-/*
  * The structure of a whole message: the question, then every record of the three
  * sections within the packet (name, ten octets, rdata of RDLENGTH). What the rdata
  * holds is for whoever parses it.
@@ -215,13 +181,13 @@ static bool wire_structure_ok(const uint8_t *w, size_t len)
 	unsigned rrs = (unsigned)get16(w + 6) + get16(w + 8) + get16(w + 10);
 
 	for (unsigned i = 0; i < get16(w + 4); i++) {
-		if (!wire_skip_name(w, len, &off) || off + 4 > len) {
+		if (!zc_wire_skip_name(w, len, &off) || off + 4 > len) {
 			return false;
 		}
 		off += 4;
 	}
 	for (unsigned i = 0; i < rrs; i++) {
-		if (!wire_skip_name(w, len, &off) || off + 10 > len) {
+		if (!zc_wire_skip_name(w, len, &off) || off + 10 > len) {
 			return false;
 		}
 		off += 10 + (size_t)get16(w + off + 8);

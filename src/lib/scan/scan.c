@@ -408,19 +408,20 @@ static void on_apex_answer(const struct zc_answer *ans, void *ud)
 			a->rrset[t] = ldns_rr_list_new();
 			a->rrsig[t] = ldns_rr_list_new();
 		} else {
-			ldns_pkt *pkt = NULL;
+			ldns_rr_list *an = NULL;
+			int r = zc_pkt_answer_records(ans->wire, ans->wire_len, &an);
 
-			if (ldns_wire2pkt(&pkt, ans->wire, ans->wire_len) != LDNS_STATUS_OK) {
-				a->status[t] = ZC_EMALF;
+			if (r < 0) {
+				a->status[t] = r == -ENOMEM ? r : ZC_EMALF;
 				goto out;
 			}
-			/* the records move out of the packet, which is freed anyway */
-			if (zc_rrset_take(ldns_pkt_answer(pkt), j->d->child, apex_types[t],
-					  &a->rrset[t], &a->rrsig[t]) < 0) {
+			/* the records move out of the list, which is freed anyway */
+			if (zc_rrset_take(an, j->d->child, apex_types[t], &a->rrset[t],
+					  &a->rrsig[t]) < 0) {
 				a->rrset[t] = NULL;
 				a->rrsig[t] = NULL;
 			}
-			ldns_pkt_free(pkt);
+			ldns_rr_list_deep_free(an);
 		}
 		if (!a->rrset[t] || !a->rrsig[t]) {
 			a->status[t] = -ENOMEM;

@@ -68,6 +68,13 @@ uint16_t zc_wire_u16(struct zc_wire *w);
 uint32_t zc_wire_u32(struct zc_wire *w);
 /* Copies @n bytes into @out (may be NULL: skip). */
 void zc_wire_bytes(struct zc_wire *w, void *out, size_t n);
+/*
+ * Skips the domain name at *off of the message @msg (RFC 1035 §4.1.4: labels, ending
+ * with the root label or a compression pointer, which must point backwards: no
+ * loops). Only bounds are checked, not where a pointer leads. False when the name
+ * runs past @len, is longer than 255 octets or uses an extended label type.
+ */
+bool zc_wire_skip_name(const uint8_t *msg, size_t len, size_t *off);
 static inline bool zc_wire_ok(const struct zc_wire *w)
 {
 	return !w->err;

@@ -64,3 +64,33 @@ void zc_wire_bytes(struct zc_wire *w, void *out, size_t n)
 	}
 	w->pos += n;
 }
+
+bool zc_wire_skip_name(const uint8_t *msg, size_t len, size_t *off)
+{
+	size_t i = *off, total = 0;
+
+	while (i < len) {
+		uint8_t l = msg[i];
+
+		if ((l & 0xc0) == 0xc0) {
+			if (i + 1 >= len || (((size_t)(l & 0x3f) << 8) | msg[i + 1]) >= i) {
+				return false;
+			}
+			*off = i + 2;
+			return true;
+		}
+		if (l & 0xc0) {
+			return false; /* extended label types (RFC 6891 §5) */
+		}
+		total += 1u + l;
+		if (total > 255) {
+			return false;
+		}
+		i += 1u + l;
+		if (l == 0) {
+			*off = i;
+			return i <= len;
+		}
+	}
+	return false;
+}
