@@ -1071,11 +1071,13 @@ static void reap(struct zc_engine *eng)
 }
 
 /*
- * The engine's turn, after every wakeup and readiness event: due timers, then the
- * reaper (sockets closed so far really close before new ones open, so descriptors
- * stay within the caps), then starts, batched TCP writes and callbacks, again
- * until nothing is left; then the next wakeup is armed. The reaper runs only here,
- * after the event handler that called us has finished with its socket.
+ * The engine's turn, at the wakeup: due timers, then the reaper (sockets closed so
+ * far really close before new ones open, so descriptors stay within the caps),
+ * then starts, the UDP datagrams of the turn (each server's together), batched TCP
+ * writes and callbacks, again until nothing is left; then the next wakeup is armed.
+ * A readiness event only reads (or writes) its socket and asks for the wakeup at
+ * once, so that one turn serves every socket the event loop found ready in one
+ * pass. The reaper runs only here, outside every socket's event handler.
  */
 static void engine_process(struct zc_engine *eng)
 {
