@@ -56,10 +56,9 @@ def which(tool):
 # --- process accounting --------------------------------------------------------------
 
 
-def group_cpu(pgids):
-    """CPU seconds (user + system) used so far by every process in these groups."""
-    hz = os.sysconf("SC_CLK_TCK")
-    total = 0
+def group_procs(pgids):
+    """(pid, fields of /proc/<pid>/stat after the command name) of every process in
+    these process groups."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -70,23 +69,22 @@ def group_cpu(pgids):
             continue
         fields = st[st.rindex(")") + 2:].split()
         if int(fields[2]) in pgids:  # pgrp
-            total += int(fields[11]) + int(fields[12])
-    return total / hz
+            yield d, fields
+
+
+def group_cpu(pgids):
+    """CPU seconds (user + system) used so far by every process in these groups."""
+    total = sum(int(f[11]) + int(f[12]) for _, f in group_procs(pgids))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def group_wakeups(pgids):
     """Voluntary context switches so far of every process in these groups: each is a
     server going to sleep for want of a query (and being woken by the next one)."""
     total = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    for pid, _ in group_procs(pgids):
         try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-            if int(st[st.rindex(")") + 2:].split()[2]) not in pgids:
-                continue
-            with open("/proc/%s/status" % d) as f:
+            with open("/proc/%s/status" % pid) as f:
                 for line in f:
                     if line.startswith("voluntary_ctxt_switches:"):
                         total += int(line.split()[1])
