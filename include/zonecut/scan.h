@@ -224,6 +224,8 @@ struct zc_scan_stats {
 	uint64_t addr_cache_misses;
 	uint64_t signals_checked;  /* accepted by our check of the signer's keys */
 	uint64_t signals_resolved; /* validated by the validating resolver */
+	uint64_t signals_direct;   /* asked at the nameserver they are named after first */
+	uint64_t signals_direct_taken; /* ... and checked from its answer */
 };
 ZC_PUBLIC void zc_scan_get_stats(const struct zc_scan *scan, struct zc_scan_stats *ret);
 

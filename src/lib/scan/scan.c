@@ -657,16 +657,18 @@ static void signal_keys(struct sigctx *c, const ldns_rdf *signer)
 	}
 }
 
-/* An unvalidated answer: checked against the signer's keys when it is a plain one. */
-static void on_signal_plain(const struct zc_resolved *r, void *ud)
+/*
+ * An unvalidated answer section @an for @c: when it holds nothing but the signal
+ * RRset and RRSIGs over it at the signal name, the RRset and the RRSIGs of one
+ * signer with the name's own label count (no wildcard) go into c->rrset and
+ * c->sigs, and the signer (the name or an ancestor) is returned; else NULL.
+ */
+static const ldns_rdf *signal_take(struct sigctx *c, const ldns_rr_list *an)
 {
-	struct sigctx *c = ud;
-	const ldns_rr_list *an;
 	const ldns_rdf *signer = NULL;
 	uint8_t labels = (uint8_t)ldns_dname_label_count(c->name);
-	bool ok = r->status == 0 && r->rcode == LDNS_RCODE_NOERROR && r->pkt;
+	bool ok = an != NULL;
 
-	an = ok ? ldns_pkt_answer(r->pkt) : NULL;
 	for (size_t i = 0; ok && i < ldns_rr_list_rr_count(an); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(an, i);
 		ldns_rr_type t = ldns_rr_get_type(rr);
@@ -703,10 +705,96 @@ static void on_signal_plain(const struct zc_resolved *r, void *ud)
 	}
 	if (!ok || !c->rrset || !c->sigs || ldns_rr_list_rr_count(c->rrset) == 0 ||
 	    ldns_rr_list_rr_count(c->sigs) == 0 || !zc_name_is_at_or_below(c->name, signer)) {
+		return NULL;
+	}
+	return ldns_rr_rrsig_signame(ldns_rr_list_rr(c->sigs, 0));
+}
+
+/* An unvalidated answer: checked against the signer's keys when it is a plain one. */
+static void on_signal_plain(const struct zc_resolved *r, void *ud)
+{
+	struct sigctx *c = ud;
+	const ldns_rdf *signer = NULL;
+
+	if (r->status == 0 && r->rcode == LDNS_RCODE_NOERROR && r->pkt) {
+		signer = signal_take(c, ldns_pkt_answer(r->pkt));
+	}
+	if (!signer) {
 		signal_resolve(c);
 		return;
 	}
-	signal_keys(c, ldns_rr_rrsig_signame(ldns_rr_list_rr(c->sigs, 0)));
+	signal_keys(c, signer);
+}
+
+/* @c through the unvalidating resolver first (see on_signal_plain). */
+static void signal_plain(struct sigctx *c)
+{
+	struct zc_resolver *plain = c->job->scan->opts.signal_resolver;
+
+	if (zc_resolver_resolve(plain, c->name, signal_type(c), on_signal_plain, c) < 0) {
+		signal_resolve(c);
+	}
+}
+
+/*
+ * The answer of the signal's own nameserver. Not authoritative, or no answer: the
+ * unvalidating resolver finds the signal zone's servers. Authoritative and plain:
+ * checked against the signer's keys as a resolver's answer would be. Any other
+ * authoritative answer (none, a denial, an alias, a failed check): the validating
+ * resolver decides.
+ */
+static void on_signal_direct(const struct zc_answer *ans, void *ud)
+{
+	struct sigctx *c = ud;
+	ldns_rr_list *an = NULL;
+	const ldns_rdf *signer = NULL;
+	unsigned rcode;
+
+	if (ans->status != 0 || !(ans->wire[2] & 0x04)) {
+		signal_plain(c);
+		return;
+	}
+	rcode = ans->wire[3] & 0x0f;
+	if (rcode != LDNS_RCODE_NOERROR && rcode != LDNS_RCODE_NXDOMAIN) {
+		signal_plain(c);
+		return;
+	}
+	if (rcode == LDNS_RCODE_NOERROR &&
+	    zc_pkt_answer_records(ans->wire, ans->wire_len, &an) == 0) {
+		signer = signal_take(c, an);
+	}
+	if (!signer) {
+		ldns_rr_list_deep_free(an);
+		signal_resolve(c);
+		return;
+	}
+	c->job->scan->stats.signals_direct_taken++;
+	signal_keys(c, signer); /* signer points into c->sigs, not into an */
+	ldns_rr_list_deep_free(an);
+}
+
+/*
+ * Signal zones are most often served by the nameserver they are named after: the
+ * signal is asked there first, at the address the funnel asked first (not counted
+ * among the delegation's queries, as the resolvers' are not). Returns false when
+ * the nameserver has no address or the query could not start.
+ */
+static bool signal_ask_direct(struct sigctx *c, unsigned ns_index)
+{
+	struct job *j = c->job;
+	const struct sockaddr_storage *ss = &j->ns_addrs[ns_index][0];
+
+	if (j->ns_n_addrs[ns_index] == 0 ||
+	    zc_engine_query(j->scan->eng, (const struct sockaddr *)ss,
+			    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						      : sizeof(struct sockaddr_in),
+			    c->name, signal_type(c),
+			    ZC_Q_DNSSEC | ZC_Q_WIRE_ONLY | (j->scan->opts.flags & ZC_Q_TCP),
+			    on_signal_direct, c) < 0) {
+		return false;
+	}
+	j->scan->stats.signals_direct++;
+	return true;
 }
 
 static void zone_keys_free_all(struct zc_scan *scan)
@@ -755,7 +843,6 @@ static void job_start_signals(struct job *j)
 			continue;
 		}
 		for (unsigned t = 0; t < 2; t++) {
-			struct zc_resolver *first = j->scan->opts.signal_resolver;
 			struct sigctx *c = calloc(1, sizeof(*c));
 
 			if (!c || !(c->name = ldns_rdf_clone(name))) {
@@ -767,11 +854,10 @@ static void job_start_signals(struct job *j)
 			c->idx = j->n_signals - 1;
 			c->type = t;
 			j->pending++;
-			if (!first) {
+			if (!j->scan->opts.signal_resolver) {
 				signal_resolve(c);
-			} else if (zc_resolver_resolve(first, name, signal_type(c), on_signal_plain,
-						       c) < 0) {
-				signal_resolve(c);
+			} else if (!signal_ask_direct(c, i)) {
+				signal_plain(c);
 			}
 		}
 		ldns_rdf_deep_free(name);
@@ -1457,9 +1543,12 @@ int zc_scan_run(struct zc_scan *scan, struct zc_scan_source *src)
 		       (unsigned long long)cs.key_builds, (unsigned long long)cs.key_hits);
 		zc_log(scan->ctx, ZC_LOG_DEBUG,
 		       "RFC 9615 signals: %llu checked with the signer's keys, %llu validated by "
-		       "the resolver",
+		       "the resolver; %llu asked at their own nameserver first, %llu of them "
+		       "checked from its answer",
 		       (unsigned long long)scan->stats.signals_checked,
-		       (unsigned long long)scan->stats.signals_resolved);
+		       (unsigned long long)scan->stats.signals_resolved,
+		       (unsigned long long)scan->stats.signals_direct,
+		       (unsigned long long)scan->stats.signals_direct_taken);
 	}
 	return scan->src_err;
 }

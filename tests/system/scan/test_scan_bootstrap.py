@@ -18,7 +18,7 @@ from scanutil import (TRANSPORT_REASONS, expect, fqdn, key_ds, scan,  # noqa: E4
 CHILDREN = [
     "boot-ok.example.", "boot-cdnskey.example.", "boot-multi.example.",
     "boot-half.example.", "boot-missing.example.", "boot-mismatch.example.",
-    "boot-wild.example.",
+    "boot-wild.example.", "boot-away.example.",
     "boot-insecure.example.", "boot-island.example.", "boot-forged.example.",
     "boot-inside.example.",
     "boot-unsigned.example.", "boot-nocds.example.",
@@ -77,6 +77,21 @@ def test_signals_checked_with_the_signers_keys_or_by_the_resolver(zonecut, tb, z
     assert checked >= 8, run.describe()   # boot-ok, boot-multi: 2 nameservers x 2 types
     assert resolved >= 4, run.describe()  # at least the missing, island and forged ones
     assert run["boot-forged.example."]["result"] == "rejected", run.describe()
+
+
+def test_signals_asked_at_their_nameserver_first(zonecut, tb, zonefile):
+    """A signal is asked first at the nameserver it is named after: ns1.provider.test.
+    serves its own signals and its answer is checked with the signer's keys; the zone
+    of ns1.away.test. is served by another server, so ns1.away.test. refuses and the
+    unvalidating resolver finds that server. Both kinds are checked with the signer's
+    keys, none needs the validating resolver."""
+    run = scan(zonecut, tb, "--zone", zonefile, "--child", "boot-away.example.",
+               "--workers", "1", global_args=("-v", "-v", "-v"))
+    expect(run, "boot-away.example.", "update", [], mode="bootstrap",
+           ds_new=[key_ds(tb, "boot-away.example.", "csk")])
+    assert re.search(r"RFC 9615 signals: 4 checked with the signer's keys, 0 validated by "
+                     r"the resolver; 4 asked at their own nameserver first, 2 of them "
+                     r"checked from its answer", run.stderr), run.describe()
 
 
 def test_wildcard_signals_go_to_the_resolver(zonecut, tb, zonefile):
@@ -172,7 +187,7 @@ def test_apply_json_bootstrap(zonecut, tb, zonefile):
     run.parse_json()
     assert sorted(run.by_child) == sorted(["boot-ok.example.", "boot-cdnskey.example.",
                                            "boot-multi.example.", "boot-half.example.",
-                                           "boot-wild.example."]), \
+                                           "boot-wild.example.", "boot-away.example."]), \
         run.describe()
     for d in run.decisions:
         assert d["result"] == "update" and d["mode"] == "bootstrap", d
