@@ -775,22 +775,28 @@ static void on_signal_direct(const struct zc_answer *ans, void *ud)
 
 /*
  * Signal zones are most often served by the nameserver they are named after: the
- * signal is asked there first, at the address the funnel asked first (not counted
- * among the delegation's queries, as the resolvers' are not). Returns false when
- * the nameserver has no address or the query could not start.
+ * signal is asked there first, at the first of its addresses that answered the
+ * funnel (not counted among the delegation's queries, as the resolvers' are not).
+ * Returns false when none answered or the query could not start.
  */
 static bool signal_ask_direct(struct sigctx *c, unsigned ns_index)
 {
 	struct job *j = c->job;
-	const struct sockaddr_storage *ss = &j->ns_addrs[ns_index][0];
+	const struct scan_answer *a = NULL;
 
-	if (j->ns_n_addrs[ns_index] == 0 ||
-	    zc_engine_query(j->scan->eng, (const struct sockaddr *)ss,
-			    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						      : sizeof(struct sockaddr_in),
-			    c->name, signal_type(c),
-			    ZC_Q_DNSSEC | ZC_Q_WIRE_ONLY | (j->scan->opts.flags & ZC_Q_TCP),
-			    on_signal_direct, c) < 0) {
+	for (unsigned i = 0; i < j->n_targets && !a; i++) {
+		const struct scan_answer *x = &j->answers[i];
+
+		if (x->ns_index == ns_index && !x->left_out &&
+		    ((x->asked[SQ_CDS] && x->status[SQ_CDS] == 0) ||
+		     (x->asked[SQ_CDNSKEY] && x->status[SQ_CDNSKEY] == 0))) {
+			a = x;
+		}
+	}
+	if (!a || zc_engine_query(j->scan->eng, (const struct sockaddr *)&a->addr, a->addr_len,
+				  c->name, signal_type(c),
+				  ZC_Q_DNSSEC | ZC_Q_WIRE_ONLY | (j->scan->opts.flags & ZC_Q_TCP),
+				  on_signal_direct, c) < 0) {
 		return false;
 	}
 	j->scan->stats.signals_direct++;
