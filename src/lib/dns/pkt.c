@@ -168,16 +168,11 @@ int zc_pkt_answer_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rr
 	}
 	for (unsigned i = 0; i < ancount && r == 0; i++) {
 		ldns_rr *rr = NULL;
-		size_t end = pos;
+		size_t end = 0;
 		ldns_status st;
 
-		if (!zc_wire_skip_name(wire, len, &end) || end + 10 > len) {
-			r = ZC_EMALF;
-			break;
-		}
-		end += 10 + (size_t)((wire[end + 8] << 8) | wire[end + 9]);
-		if (end > len) {
-			r = ZC_EMALF;
+		r = rr_rdata_end(wire, len, pos, &end);
+		if (r < 0) {
 			break;
 		}
 		st = ldns_wire2rr(&rr, wire, len, &pos, LDNS_SECTION_ANSWER);
