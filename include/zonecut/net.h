@@ -37,6 +37,7 @@ ZC_PUBLIC int zc_addr_to_str(const struct sockaddr *sa, char *buf, size_t len);
 /* --- query engine ------------------------------------------------------ */
 
 struct zc_engine;
+struct zc_rate_limit;
 
 /*
  * Engine options. A field left 0 takes its default, except qps_per_server and
@@ -59,10 +60,23 @@ struct zc_engine_opts {
 					   * made since the loop last ran count as waiting. */
 	unsigned tcp_pipeline;            /* queries in flight on one TCP connection; more open
 					   * another connection to the same server; default 64 */
+	struct zc_rate_limit *rate_limit; /* borrowed: token buckets shared with other engines
+					   * (threads), so that qps_per_server holds for all of
+					   * them together; its rate replaces qps_per_server */
 };
 
 /* zc_engine_opts_default() - fills @o with the defaults above. */
 ZC_PUBLIC void zc_engine_opts_default(struct zc_engine_opts *o);
+
+/*
+ * zc_rate_limit_new() - per-server-address token buckets of @qps queries a second
+ * (bursts of at most max(1, qps/100)) for engines on several threads to share
+ * through zc_engine_opts.rate_limit: any one server sees at most that rate from
+ * all of them together. Returns 0, -EINVAL (@qps 0 or above 10^7) or -ENOMEM.
+ * zc_rate_limit_free() after every engine using it is freed; NULL is a no-op.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_rate_limit_new(unsigned qps, struct zc_rate_limit **ret);
+ZC_PUBLIC void zc_rate_limit_free(struct zc_rate_limit *rl);
 
 enum zc_query_flags {
 	ZC_Q_DNSSEC = 1 << 0, /* DO bit (implies EDNS0) */

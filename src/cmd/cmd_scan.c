@@ -288,7 +288,7 @@ const struct cmd cmd_scan_def = {
 		"Speed and politeness: --workers event loops (threads; default one per CPU)\n"
 		"share the input, --concurrency delegations in progress at once, and the\n"
 		"per-server limits --inflight-per-server (default 10) and --qps-per-server\n"
-		"(default 500), which hold for the whole scan (each worker gets its share).\n"
+		"(default 500), which hold for the whole scan, whatever the workers.\n"
 		"The defaults are meant for the Internet; raise them for servers of your own.\n"
 		"\n"
 		"Output: a table and a summary by default; --json gives one object per delegation\n"
@@ -800,8 +800,8 @@ static unsigned share(unsigned total, unsigned n, unsigned i)
 
 /*
  * How many workers: --workers, else one per CPU (at most 8); never more than the
- * limits can be shared out over (each worker keeps at least one delegation, one
- * query in flight per server and one query per second per server).
+ * limits can be shared out over (each worker keeps at least one delegation and one
+ * query in flight per server; the rate per server is shared, not shared out).
  */
 static unsigned worker_count(const struct scan_args *a)
 {
@@ -817,9 +817,6 @@ static unsigned worker_count(const struct scan_args *a)
 	}
 	if (a->eo.max_inflight_per_server && n > a->eo.max_inflight_per_server) {
 		n = a->eo.max_inflight_per_server;
-	}
-	if (a->eo.qps_per_server && n > a->eo.qps_per_server) {
-		n = a->eo.qps_per_server;
 	}
 	return n ? n : 1;
 }
@@ -874,9 +871,6 @@ static int worker_setup(struct scan_worker *w, struct scan_args *a, struct scan_
 	if (eo.max_inflight_per_server) {
 		eo.max_inflight_per_server = share(a->eo.max_inflight_per_server, n, i);
 	}
-	if (eo.qps_per_server) {
-		eo.qps_per_server = share(a->eo.qps_per_server, n, i);
-	}
 	if (eo.max_inflight < so.concurrency * 3) {
 		eo.max_inflight = so.concurrency * 3;
 	}
@@ -908,6 +902,7 @@ int cmd_scan(int argc, char **argv)
 	struct scan_worker *workers = NULL;
 	unsigned n_workers = 0;
 	struct zc_store *store = NULL;
+	struct zc_rate_limit *rate = NULL;
 	struct zc_scan_stats st = { 0 };
 	int optind_ = 0, r, code = EXIT_OPERATIONAL;
 
@@ -982,6 +977,18 @@ int cmd_scan(int argc, char **argv)
 	workers = calloc(n_workers, sizeof(*workers));
 	if (!workers) {
 		goto out;
+	}
+	/*
+	 * --qps-per-server holds for the whole scan: the workers take their tokens from
+	 * buckets they share, so a server gets the full rate whichever workers hold its
+	 * queries (a share each would leave some of it unused whenever the delegations
+	 * are not spread evenly, as at the start and the end of a scan).
+	 */
+	if (n_workers > 1 && a.eo.qps_per_server) {
+		if (zc_rate_limit_new(a.eo.qps_per_server, &rate) < 0) {
+			goto out;
+		}
+		a.eo.rate_limit = rate;
 	}
 	shared.inner = src;
 	for (unsigned i = 0; i < n_workers; i++) {
@@ -1072,6 +1079,7 @@ out:
 		worker_release(&workers[i]);
 	}
 	free(workers);
+	zc_rate_limit_free(rate);
 	changes_free(&run);
 	zc_store_free(store);
 	pthread_mutex_destroy(&shared.lock);

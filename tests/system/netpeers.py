@@ -10,6 +10,9 @@ import struct
 import threading
 import time
 
+# Linux: receive timestamps in a struct timespec (also the control message's type)
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
 
 def free_loopback_addr(port=53, start=200):
     """A 127.X.Y.1 address on which nothing listens on UDP @port."""
@@ -102,6 +105,9 @@ class CountingProxy:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((addr, port))
         self.sock.settimeout(0.1)
+        # arrival times from the kernel (when the datagram reached the socket), not
+        # from this thread, which the scan under test may keep off the CPU for a while
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         self.lock = threading.Lock()
         self.outstanding = 0
         self.max_outstanding = 0
@@ -135,16 +141,21 @@ class CountingProxy:
     def _run(self):
         while not self.stop_flag:
             try:
-                q, peer = self.sock.recvfrom(65535)
+                q, anc, _, peer = self.sock.recvmsg(65535, socket.CMSG_SPACE(16))
             except socket.timeout:
                 continue
             except OSError:
                 return
+            at = time.time()
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
+                    sec, nsec = struct.unpack("qq", data[:16])
+                    at = sec + nsec / 1e9
             with self.lock:
                 self.received += 1
                 self.outstanding += 1
                 self.max_outstanding = max(self.max_outstanding, self.outstanding)
-                self.arrivals.append(time.monotonic())
+                self.arrivals.append(at)
             threading.Thread(target=self._forward, args=(q, peer), daemon=True).start()
 
     def close(self):

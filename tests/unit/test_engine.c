@@ -1644,6 +1644,90 @@ static void test_engine_qps_limit(void **state)
 	fake_free(f);
 }
 
+/*
+ * Engines on several threads share their buckets through a zc_rate_limit: what one
+ * takes, the others cannot; a full bucket is the same as none and is dropped.
+ */
+static void test_rate_limit_shared(void **state)
+{
+	struct zc_rate_limit *rl;
+	socklen_t len;
+	struct sockaddr_storage a = addr("192.0.2.1", &len), b = addr("192.0.2.2", &len);
+	struct sockaddr_storage a2 = a;
+	uint64_t next = 0;
+
+	(void)state;
+	assert_int_equal(zc_rate_limit_new(0, &rl), -EINVAL);
+	assert_int_equal(zc_rate_limit_new(10000001, &rl), -EINVAL);
+	assert_int_equal(zc_rate_limit_new(20, &rl), 0); /* bursts of one: one per 50 ms */
+	assert_true(zc_rate_limit_take(rl, &a, T0, &next));
+	assert_false(zc_rate_limit_take(rl, &a, T0, &next)); /* "the other engine" */
+	assert_int_equal(next, T0 + 50);
+	assert_false(zc_rate_limit_take(rl, &a, T0 + 49, &next));
+	assert_int_equal(next, T0 + 50);
+	assert_true(zc_rate_limit_take(rl, &a, T0 + 50, &next));
+	/* another address, or the same one at another port, has a bucket of its own */
+	assert_true(zc_rate_limit_take(rl, &b, T0 + 50, &next));
+	((struct sockaddr_in *)&a2)->sin_port = htons(5353);
+	assert_true(zc_rate_limit_take(rl, &a2, T0 + 50, &next));
+	assert_int_equal(zc_rate_limit_count(rl), 3);
+	zc_rate_limit_free(rl);
+
+	/* 40,000 servers, half of them asked again a second later: the table holds the
+	 * busy ones, not every server ever asked */
+	assert_int_equal(zc_rate_limit_new(20, &rl), 0);
+	for (uint32_t i = 0; i < 40000; i++) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&a;
+
+		s4->sin_addr.s_addr = htonl(0x0a000000u + i);
+		assert_true(zc_rate_limit_take(rl, &a, i < 20000 ? T0 : T0 + 1000, &next));
+	}
+	assert_true(zc_rate_limit_count(rl) < 30000);
+	assert_true(zc_rate_limit_count(rl) >= 20000);
+	zc_rate_limit_free(rl);
+	zc_rate_limit_free(NULL);
+}
+
+/* An engine with a shared rate limit keeps to it and sees what others took. */
+static void test_engine_qps_shared(void **state)
+{
+	static struct result r[100];
+	struct zc_engine_opts o;
+	struct zc_rate_limit *rl;
+	socklen_t len;
+	struct sockaddr_storage a = addr("192.0.2.1", &len);
+	uint64_t next;
+	struct fake *f;
+
+	(void)state;
+	assert_int_equal(zc_rate_limit_new(20, &rl), 0);
+	opts(&o);
+	o.qps_per_server = 0; /* replaced by the shared limit's */
+	o.rate_limit = rl;
+	o.max_inflight_per_server = 100;
+	f = fake_new(&o, srv_answer);
+	f->delay_ms = 5;
+	/* another engine took this moment's token */
+	assert_true(zc_rate_limit_take(rl, &a, T0, &next));
+	memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < 100; i++) {
+		query(f, "192.0.2.1", 0, &r[i]);
+	}
+	run(f);
+	for (size_t i = 0; i < 100; i++) {
+		assert_int_equal(r[i].status, 0);
+	}
+	assert_int_equal(f->nsent, 100);
+	assert_true(f->sent[0].at >= T0 + 50);
+	for (size_t i = 1; i < f->nsent; i++) {
+		assert_true(f->sent[i].at - f->sent[i - 1].at >= 50);
+	}
+	assert_true(f->sent[f->nsent - 1].at <= T0 + 5100);
+	check_stats_settled(f);
+	fake_free(f);
+	zc_rate_limit_free(rl);
+}
+
 static void test_engine_qps_counts_retries(void **state)
 {
 	struct zc_engine_opts o;
@@ -2101,6 +2185,8 @@ int main(void)
 		cmocka_unit_test(test_engine_udp_grouped_per_server),
 		cmocka_unit_test(test_engine_qps_limit),
 		cmocka_unit_test(test_engine_qps_counts_retries),
+		cmocka_unit_test(test_rate_limit_shared),
+		cmocka_unit_test(test_engine_qps_shared),
 		cmocka_unit_test(test_engine_queue_limit),
 		cmocka_unit_test(test_engine_cancel_on_free),
 		cmocka_unit_test(test_engine_cancel_waiting_for_token),

@@ -18,7 +18,6 @@
 	(ZC_Q_DNSSEC | ZC_Q_TCP | ZC_Q_RD | ZC_Q_CD | ZC_Q_NOEDNS | ZC_Q_WIRE_ONLY)
 /* Sanity bounds of the options; beyond them arithmetic and memory stop making sense. */
 #define MAX_TIMEOUT_MS (3600u * 1000u)
-#define MAX_QPS 10000000u
 #define MAX_PIPELINE 1024u
 
 void zc_engine_opts_default(struct zc_engine_opts *o)
@@ -60,9 +59,13 @@ static int opts_normalize(const struct zc_engine_opts *in, struct zc_engine_opts
 #undef TAKE
 	o->qps_per_server = in->qps_per_server;
 	o->retries = in->retries;
+	o->rate_limit = in->rate_limit;
+	if (o->rate_limit) {
+		o->qps_per_server = zc_rate_limit_qps(o->rate_limit);
+	}
 	if (o->timeout_ms > MAX_TIMEOUT_MS || o->max_timeout_ms > MAX_TIMEOUT_MS ||
 	    o->tcp_idle_ms > MAX_TIMEOUT_MS || o->max_timeout_ms < o->timeout_ms ||
-	    o->edns_bufsize < 512 || o->qps_per_server > MAX_QPS ||
+	    o->edns_bufsize < 512 || o->qps_per_server > ZC_MAX_QPS ||
 	    o->tcp_pipeline > MAX_PIPELINE || o->retries > 100) {
 		return -EINVAL;
 	}
@@ -537,6 +540,15 @@ static bool take_token(struct zc_engine *eng, struct zc_server *s)
 		return true;
 	}
 	now = zc_eng_now(eng);
+	if (eng->opts.rate_limit) {
+		uint64_t next;
+
+		if (zc_rate_limit_take(eng->opts.rate_limit, &s->sa, now, &next)) {
+			return true;
+		}
+		zc_timer_arm(eng, &s->timer, next);
+		return false;
+	}
 	bucket_refill(eng, s, now);
 	if (s->tokens >= 1000) {
 		s->tokens -= 1000;
@@ -577,7 +589,8 @@ void zc_server_check_idle(struct zc_engine *eng, struct zc_server *s)
 		if (s->idle_until == 0) {
 			s->idle_until = now + ZC_SERVER_LINGER_MS;
 		}
-		if (eng->opts.qps_per_server) {
+		/* (a shared bucket outlives this struct in the rate limit) */
+		if (eng->opts.qps_per_server && !eng->opts.rate_limit) {
 			uint64_t qps = eng->opts.qps_per_server;
 			uint64_t full_at;
 

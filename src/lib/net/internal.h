@@ -363,6 +363,18 @@ ZC_MUSTCHECK int zc_query_build(uint8_t *buf, size_t cap, const ldns_rdf *qname,
 				uint16_t *ret_qname_off);
 uint16_t zc_random_id(struct zc_engine *eng);
 void zc_random_bytes(struct zc_engine *eng, void *buf, size_t len);
+
+#define ZC_MAX_QPS 10000000u
+/*
+ * zc_rate_limit_take() - takes a token from @sa's shared bucket at @now (ms, the
+ * engines' clock); false: none, and *@ret_next is when the next one exists (another
+ * thread may take it first). Thread-safe.
+ */
+bool zc_rate_limit_take(struct zc_rate_limit *rl, const struct sockaddr_storage *sa, uint64_t now,
+			uint64_t *ret_next);
+unsigned zc_rate_limit_qps(const struct zc_rate_limit *rl);
+/* zc_rate_limit_count() - buckets held (those not full again since last pruned). */
+size_t zc_rate_limit_count(struct zc_rate_limit *rl);
 /*
  * zc_answer_match() - does @wire answer @q (ID, QR, opcode, question)? Returns 0 and
  * *ret_pkt (caller frees; NULL for a ZC_Q_WIRE_ONLY query, whose packet is only

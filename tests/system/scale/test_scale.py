@@ -268,9 +268,10 @@ def test_qps_per_server_seen_by_the_servers(zonecut, wl, proxied, proxied_large,
     total = sum(p.received for p in proxies)
     assert total == proxied["queries"], "the scan asked %d queries, expected %d" % (
         total, proxied["queries"])
-    # the engine's bucket allows qps + qps/100 in any second; arrival times are taken
-    # by a Python thread, so allow a little jitter on top
-    allowed = qps + max(1, qps // 100) + 2
+    # the buckets allow qps + qps/100 in any second (arrival times are the kernel's);
+    # a datagram leaves at the end of the engine turn that took its token, so a busy
+    # machine can hold a few back into the next second: 10 ms worth on top
+    allowed = qps + max(1, qps // 100) + max(2, qps // 100)
     for p in proxies:
         worst = p.max_in_window(1.0)
         print("%s: %d queries, at most %d within one second (--qps-per-server %d)"
