@@ -520,14 +520,7 @@ static void server_unhash(struct zc_engine *eng, struct zc_server *s)
 
 static void bucket_refill(struct zc_engine *eng, struct zc_server *s, uint64_t now)
 {
-	uint64_t cap = bucket_cap(eng);
-
-	if (now > s->tokens_at) {
-		uint64_t add = (now - s->tokens_at) * eng->opts.qps_per_server;
-
-		s->tokens = (cap - s->tokens < add) ? cap : s->tokens + add;
-		s->tokens_at = now;
-	}
+	zc_bucket_refill(&s->tokens, &s->tokens_at, bucket_cap(eng), eng->opts.qps_per_server, now);
 }
 
 /* Takes a token, or arms the server timer for the moment the next one exists. */

@@ -365,6 +365,21 @@ uint16_t zc_random_id(struct zc_engine *eng);
 void zc_random_bytes(struct zc_engine *eng, void *buf, size_t len);
 
 #define ZC_MAX_QPS 10000000u
+
+/*
+ * A token bucket in milli-tokens (a query costs 1000) filled by @qps per
+ * millisecond up to @cap: the engine's own per server, and the shared ones.
+ */
+static inline void zc_bucket_refill(uint64_t *tokens, uint64_t *tokens_at, uint64_t cap,
+				    unsigned qps, uint64_t now)
+{
+	if (now > *tokens_at) {
+		uint64_t add = (now - *tokens_at) * qps;
+
+		*tokens = (cap - *tokens < add) ? cap : *tokens + add;
+		*tokens_at = now;
+	}
+}
 /*
  * zc_rate_limit_take() - takes a token from @sa's shared bucket at @now (ms, the
  * engines' clock); false: none, and *@ret_next is when the next one exists (another

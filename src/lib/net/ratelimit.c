@@ -135,12 +135,7 @@ static uint32_t rl_hash(const struct zc_rate_limit *rl, const struct rl_key *k)
 
 static void rl_refill(const struct zc_rate_limit *rl, struct rl_entry *e, uint64_t now)
 {
-	if (now > e->tokens_at) {
-		uint64_t add = (now - e->tokens_at) * rl->qps;
-
-		e->tokens = (rl->cap - e->tokens < add) ? rl->cap : e->tokens + add;
-		e->tokens_at = now;
-	}
+	zc_bucket_refill(&e->tokens, &e->tokens_at, rl->cap, rl->qps, now);
 }
 
 /* Drops the entries whose bucket is full again at @now. */
