@@ -252,6 +252,13 @@ ZC_PUBLIC ZC_MUSTCHECK int zc_store_server_failure(struct zc_store *st, const ch
 						   const char *server, int64_t now,
 						   int64_t *ret_next_retry,
 						   uint32_t *ret_failures);
+/*
+ * zc_store_servers_backing_off() - *@ret_count: how many servers of @child have a
+ * back-off recorded (failures not yet forgotten). One read for a child whose
+ * servers all answered, instead of one zc_store_server_success() each. 0 or an error.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_store_servers_backing_off(struct zc_store *st, const char *child,
+							 unsigned *ret_count);
 /* zc_store_server_success() - @server answered: its back-off is forgotten. 0 or an error. */
 ZC_PUBLIC ZC_MUSTCHECK int zc_store_server_success(struct zc_store *st, const char *child,
 						   const char *server);

@@ -362,6 +362,7 @@ static void test_store_server_backoff(void **state)
 	struct fixture *f = *state;
 	int64_t next = -1;
 	uint32_t fails = 99;
+	unsigned count = 99;
 
 	assert_int_equal(zc_store_server_next_retry(f->st, "s.example.", "192.0.2.1@53", &next,
 						    &fails),
@@ -390,12 +391,25 @@ static void test_store_server_backoff(void **state)
 	}
 	assert_int_equal(fails, 42);
 	assert_int_equal(next, 3000 + ZC_STORE_BACKOFF_MAX_S);
+	/* what a scan asks first: does any server of the child have a back-off? */
+	assert_int_equal(zc_store_server_failure(f->st, "s.example.", "192.0.2.3@53", 3000, NULL,
+						 NULL),
+			 0);
+	assert_int_equal(zc_store_servers_backing_off(f->st, "s.example.", &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(zc_store_servers_backing_off(f->st, "other.example.", &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(zc_store_servers_backing_off(f->st, "s.example.", NULL), -EINVAL);
+	assert_int_equal(zc_store_servers_backing_off(NULL, "s.example.", &count), -EINVAL);
+	assert_int_equal(zc_store_server_success(f->st, "s.example.", "192.0.2.3@53"), 0);
 	assert_int_equal(zc_store_server_success(f->st, "s.example.", "192.0.2.1@53"), 0);
 	assert_int_equal(zc_store_server_next_retry(f->st, "s.example.", "192.0.2.1@53", &next,
 						    &fails),
 			 0);
 	assert_int_equal(next, 0);
 	assert_int_equal(fails, 0);
+	assert_int_equal(zc_store_servers_backing_off(f->st, "s.example.", &count), 0);
+	assert_int_equal(count, 0);
 	assert_int_equal(zc_store_backoff_delay(1), 300);
 	assert_int_equal(zc_store_backoff_delay(4), 2400);
 }

@@ -1259,20 +1259,27 @@ static void job_server_backoff(struct job *j, time_t now)
 {
 	struct zc_store *st = j->scan->opts.store;
 	unsigned limit = j->scan->opts.policy.leave_out_after;
+	unsigned backing_off = 1;
 
 	if (!st) {
 		return;
+	}
+	/* nearly always none: then an answer has nothing to clear (one read, not one each) */
+	if (zc_store_servers_backing_off(st, j->child, &backing_off) < 0) {
+		backing_off = 1; /* ask per server, which reports what fails */
 	}
 	for (unsigned i = 0; i < j->n_targets; i++) {
 		struct scan_answer *a = &j->answers[i];
 		char addr[128];
 		uint32_t reasons = 0;
+		bool usable = scan_answer_usable(a, &reasons);
 		int r;
 
-		if (zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr)) < 0) {
+		if ((usable && !backing_off) ||
+		    zc_addr_to_str((const struct sockaddr *)&a->addr, addr, sizeof(addr)) < 0) {
 			continue;
 		}
-		if (scan_answer_usable(a, &reasons)) {
+		if (usable) {
 			r = zc_store_server_success(st, j->child, addr);
 		} else {
 			r = zc_store_server_failure(st, j->child, addr, (int64_t)now, NULL,

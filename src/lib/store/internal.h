@@ -35,6 +35,7 @@ struct zc_store_ops {
 	int (*server_failure)(struct zc_store *st, const char *child, const char *server,
 			      int64_t now, int64_t *ret_next_retry, uint32_t *ret_failures);
 	int (*server_success)(struct zc_store *st, const char *child, const char *server);
+	int (*servers_backing_off)(struct zc_store *st, const char *child, unsigned *ret_count);
 	int (*server_get)(struct zc_store *st, const char *child, const char *server,
 			  int64_t *ret_next_retry, uint32_t *ret_failures);
 	/* multi-signer controller */

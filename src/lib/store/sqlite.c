@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,6 +122,7 @@ enum sq_stmt {
 	S_SRV_GET,
 	S_SRV_PUT,
 	S_SRV_DEL,
+	S_SRV_COUNT,
 	S_SIGNER_PUT,
 	S_SIGNER_GET,
 	S_SIGNER_LIST,
@@ -182,6 +184,7 @@ static const char *const sql[S_COUNT] = {
 	[S_SRV_PUT] = "INSERT OR REPLACE INTO server_backoff (child, server, failures,"
 		      " next_retry) VALUES (?1, ?2, ?3, ?4)",
 	[S_SRV_DEL] = "DELETE FROM server_backoff WHERE child = ?1 AND server = ?2",
+	[S_SRV_COUNT] = "SELECT count(*) FROM server_backoff WHERE child = ?1",
 	[S_SIGNER_PUT] = "INSERT INTO signer (name, spec, created, updated) VALUES (?1, ?2, ?3, ?3)"
 			 " ON CONFLICT (name) DO UPDATE SET spec = excluded.spec,"
 			 " updated = excluded.updated",
@@ -1021,6 +1024,25 @@ static int sq_server_success(struct zc_store *st, const char *child, const char 
 	return sq_exec_stmt(st, stmt, "clearing a server back-off");
 }
 
+static int sq_servers_backing_off(struct zc_store *st, const char *child, unsigned *ret_count)
+{
+	int r = 0, rc;
+	sqlite3_stmt *stmt = sq_stmt(st, S_SRV_COUNT, &r);
+
+	if (!stmt) {
+		return r;
+	}
+	bind_text(stmt, 1, child);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*ret_count = (unsigned)ZC_MIN(sqlite3_column_int64(stmt, 0), (sqlite3_int64)UINT_MAX);
+	} else {
+		r = sq_fail(st, rc, "counting server back-offs");
+	}
+	sq_done(stmt);
+	return r;
+}
+
 static int sq_server_get(struct zc_store *st, const char *child, const char *server,
 			 int64_t *ret_next_retry, uint32_t *ret_failures)
 {
@@ -1441,6 +1463,7 @@ const struct zc_store_ops zc_store_sqlite_ops = {
 	.observe_clear = sq_observe_clear,
 	.server_failure = sq_server_failure,
 	.server_success = sq_server_success,
+	.servers_backing_off = sq_servers_backing_off,
 	.server_get = sq_server_get,
 	.signer_put = sq_signer_put,
 	.signer_get = sq_signer_get,

@@ -524,6 +524,20 @@ int zc_store_server_success(struct zc_store *st, const char *child, const char *
 	return STORE_LOCKED(st, st->ops->server_success(st, child, server));
 }
 
+int zc_store_servers_backing_off(struct zc_store *st, const char *child, unsigned *ret_count)
+{
+	int r;
+
+	if (!st || !ret_count) {
+		return -EINVAL;
+	}
+	r = check_name(child);
+	if (r < 0) {
+		return r;
+	}
+	return STORE_LOCKED(st, st->ops->servers_backing_off(st, child, ret_count));
+}
+
 int zc_store_server_next_retry(struct zc_store *st, const char *child, const char *server,
 			       int64_t *ret_next_retry, uint32_t *ret_failures)
 {

@@ -250,6 +250,31 @@ def test_slow_server_generous_timeout(zonecut, tb, workdir, peers):
     assert run.rc == 0, run.describe()
 
 
+def test_server_back_off_forgotten_when_it_answers(zonecut, tb, workdir, peers):
+    # S3 bookkeeping: failures count up run after run; one run where the server
+    # answers forgets them (the scan asks the store once whether anything is to be
+    # forgotten, then clears only then), so the next failure counts from one again.
+    child = "slow.example."
+    peer = SlowProxy(tb.addr(NS2), delay=1.0)
+    peers.append(peer)
+    db = str(workdir / "back-off.db")
+    zone = zone_with_peer(tb, workdir, child, peer)
+    srv = ("bad." + child, peer.addr)
+
+    def run_once(delay):
+        peer.delay = delay
+        return scan(zonecut, tb, "--zone", zone, "--db", db, "--timeout", "300ms",
+                    "--retries", "0")
+
+    for n in (1, 2):
+        d = expect(run_once(1.0), child, "error", {"timeout"})
+        assert server_entries(d)[srv].get("failed_runs") == n, d["evidence"]
+    d = expect(run_once(0), child, "update", [], mode="rollover", ds_new=new_ds(tb, child))
+    assert "failed_runs" not in server_entries(d)[srv], d["evidence"]
+    d = expect(run_once(1.0), child, "error", {"timeout"})
+    assert server_entries(d)[srv].get("failed_runs") == 1, d["evidence"]
+
+
 def test_slow_server_short_timeout(zonecut, tb, workdir, peers):
     child = "slow.example."
     peer = SlowProxy(tb.addr(NS2), delay=1.0)
