@@ -21,11 +21,14 @@ CHILDREN = [
     "roll-replay.example.", "roll-expired.example.", "del-ok.example.",
     "del-mixed.example.", "unchanged.example.", "nocds.example.", "mismatch.example.",
     "sha1.example.", "toomany.example.", "alg15.example.", "roll-dszsk.example.",
-    "sub-cds.example.",
+    "sub-cds.example.", "roll-alg.example.", "roll-alg-unsigned.example.",
 ]
 REJECTED = {
     "roll-zsk.example.": {"not-signed-by-ds-key"},
     "roll-breaks.example.": {"breaks-chain"},
+    # S9, strict (the default): the new DS set names an Ed25519 key that signs
+    # nothing, so that algorithm would not validate the DNSKEY RRset
+    "roll-alg-unsigned.example.": {"breaks-chain"},
     "del-mixed.example.": {"delete-malformed"},
     "mismatch.example.": {"cds-cdnskey-mismatch"},
     "sha1.example.": {"digest-not-allowed"},
@@ -68,6 +71,7 @@ def expected_changes(tb):
                         ("alg15.example.", ["ksk2"]), ("roll-swap.example.", ["b"])):
         for k in keys:
             ch.add(("add", child, key_ds(tb, child, k)))
+    ch.add(("add", "roll-alg.example.", key_ds(tb, "roll-alg.example.", "ed")))
     ch.add(("delete", "roll-swap.example.", key_ds(tb, "roll-swap.example.", "a")))
     ch.add(("delete", "del-ok.example.", key_ds(tb, "del-ok.example.", "csk")))
     return ch
@@ -106,6 +110,20 @@ def test_rollover_swap_to_new_key(full, tb):
 def test_rollover_alg15_default_policy(full, tb):
     c = "alg15.example."
     expect(full, c, "update", [], mode="rollover", ds_new=rollover_ds(tb, c, ["csk", "ksk2"]))
+
+
+def test_rollover_second_algorithm(full, tb):
+    # S9, strict: each algorithm of the new DS set validates the DNSKEY RRset
+    # through a key it names: ECDSA through the CSK (its signature already checked
+    # through the current DS), Ed25519 through the new key's own signature
+    c = "roll-alg.example."
+    expect(full, c, "update", [], mode="rollover", ds_new=rollover_ds(tb, c, ["csk", "ed"]))
+
+
+def test_lenient_continuity_one_algorithm_is_enough(zonecut, tb, zonefile):
+    c = "roll-alg-unsigned.example."
+    run = scan(zonecut, tb, "--zone", zonefile, "--child", c, "--lenient-continuity")
+    expect(run, c, "update", [], mode="rollover", ds_new=rollover_ds(tb, c, ["csk", "ed"]))
 
 
 @pytest.mark.parametrize("child", sorted(REJECTED))
@@ -215,7 +233,8 @@ def test_apply_json_prints_only_changes(zonecut, tb, zonefile):
     run.parse_json()
     assert sorted(run.by_child) == sorted(["roll-add.example.", "roll-swap.example.",
                                            "roll-replay.example.", "alg15.example.",
-                                           "del-ok.example."]), run.describe()
+                                           "roll-alg.example.", "del-ok.example."]), \
+        run.describe()
     for d in run.decisions:
         assert d["result"] in ("update", "delete"), d
     assert run.by_child["del-ok.example."]["ds_new"] == []
