@@ -976,6 +976,7 @@ int cmd_scan(int argc, char **argv)
 	n_workers = worker_count(&a);
 	workers = calloc(n_workers, sizeof(*workers));
 	if (!workers) {
+		fprintf(stderr, "%s: out of memory\n", arg_progname);
 		goto out;
 	}
 	/*
@@ -986,6 +987,7 @@ int cmd_scan(int argc, char **argv)
 	 */
 	if (n_workers > 1 && a.eo.qps_per_server) {
 		if (zc_rate_limit_new(a.eo.qps_per_server, &rate) < 0) {
+			fprintf(stderr, "%s: out of memory\n", arg_progname);
 			goto out;
 		}
 		a.eo.rate_limit = rate;
