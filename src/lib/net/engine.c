@@ -436,17 +436,10 @@ static int htab_grow(struct zc_engine *eng)
 	return 0;
 }
 
-/*
- * Token bucket per server, in milli-tokens: a query costs 1000, the bucket fills by
- * qps per millisecond and holds at most max(1, qps/100) queries, i.e. 10 ms worth
- * of burst: enough that a coarse timer does not lose tokens, small enough that any
- * one-second window sees at most qps + qps/100 queries.
- */
+/* Token bucket per server (zc_bucket_cap() and the rest in internal.h). */
 static uint64_t bucket_cap(const struct zc_engine *eng)
 {
-	unsigned burst = eng->opts.qps_per_server / 100;
-
-	return (uint64_t)(burst > 1 ? burst : 1) * 1000;
+	return zc_bucket_cap(eng->opts.qps_per_server);
 }
 
 static void server_on_timer(struct zc_engine *eng, struct zc_timer *t);
@@ -547,7 +540,7 @@ static bool take_token(struct zc_engine *eng, struct zc_server *s)
 		s->tokens -= 1000;
 		return true;
 	}
-	zc_timer_arm(eng, &s->timer, now + (1000 - s->tokens + qps - 1) / qps);
+	zc_timer_arm(eng, &s->timer, now + zc_bucket_ms(1000 - s->tokens, qps));
 	return false;
 }
 
@@ -584,11 +577,10 @@ void zc_server_check_idle(struct zc_engine *eng, struct zc_server *s)
 		}
 		/* (a shared bucket outlives this struct in the rate limit) */
 		if (eng->opts.qps_per_server && !eng->opts.rate_limit) {
-			uint64_t qps = eng->opts.qps_per_server;
 			uint64_t full_at;
 
 			bucket_refill(eng, s, now);
-			full_at = now + (bucket_cap(eng) - s->tokens + qps - 1) / qps;
+			full_at = now + zc_bucket_ms(bucket_cap(eng) - s->tokens, eng->opts.qps_per_server);
 			if (full_at > s->idle_until) {
 				s->idle_until = full_at;
 			}

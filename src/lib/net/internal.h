@@ -369,7 +369,21 @@ void zc_random_bytes(struct zc_engine *eng, void *buf, size_t len);
 /*
  * A token bucket in milli-tokens (a query costs 1000) filled by @qps per
  * millisecond up to @cap: the engine's own per server, and the shared ones.
+ * The cap is max(1, qps/100) queries, 10 ms worth of burst: enough that a coarse
+ * timer does not lose tokens, small enough that any one-second window sees at most
+ * qps + qps/100 queries.
  */
+static inline uint64_t zc_bucket_cap(unsigned qps)
+{
+	return (uint64_t)(qps / 100 > 1 ? qps / 100 : 1) * 1000;
+}
+
+/* Milliseconds until @missing milli-tokens have come in (rounded up). */
+static inline uint64_t zc_bucket_ms(uint64_t missing, unsigned qps)
+{
+	return (missing + qps - 1) / qps;
+}
+
 static inline void zc_bucket_refill(uint64_t *tokens, uint64_t *tokens_at, uint64_t cap,
 				    unsigned qps, uint64_t now)
 {

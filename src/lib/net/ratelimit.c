@@ -62,7 +62,7 @@ int zc_rate_limit_new(unsigned qps, struct zc_rate_limit **ret)
 		return -ENOMEM;
 	}
 	rl->qps = qps;
-	rl->cap = (uint64_t)(qps / 100 > 1 ? qps / 100 : 1) * 1000;
+	rl->cap = zc_bucket_cap(qps);
 	/* seeded against collisions chosen by whoever writes the glue we are asked to query */
 	if (getrandom(&rl->seed, sizeof(rl->seed), 0) != (ssize_t)sizeof(rl->seed)) {
 		rl->seed = (uint32_t)(uintptr_t)rl;
@@ -233,14 +233,14 @@ bool zc_rate_limit_take(struct zc_rate_limit *rl, const struct sockaddr_storage 
 	e = rl_lookup(rl, st, &k, h, now);
 	if (!e) {
 		/* no memory for the bucket: wait a query's worth, never go over */
-		*ret_next = now + (1000 + rl->qps - 1) / rl->qps;
+		*ret_next = now + zc_bucket_ms(1000, rl->qps);
 	} else {
 		rl_refill(rl, e, now);
 		if (e->tokens >= 1000) {
 			e->tokens -= 1000;
 			ok = true;
 		} else {
-			*ret_next = now + (1000 - e->tokens + rl->qps - 1) / rl->qps;
+			*ret_next = now + zc_bucket_ms(1000 - e->tokens, rl->qps);
 		}
 	}
 	pthread_mutex_unlock(&st->lock);
