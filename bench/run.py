@@ -41,7 +41,10 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import workload  # noqa: E402
 
-SUMMARY = re.compile(r"^(\d+) delegations: (.*); (\d+) queries$", re.M)
+# "N delegations: <counts>; Q queries[, S signal queries]": Q are the delegations' own,
+# S the RFC 9615 signal queries asked at the nameservers themselves
+SUMMARY = re.compile(r"^(\d+) delegations: (.*); (\d+) queries(?:, (\d+) signal queries)?$",
+                     re.M)
 
 
 def log(msg):
@@ -200,7 +203,9 @@ def zonecut_scan(zc, w, zone, label, outdir, args=(), pgids=(), perf=None):
             label, r["rc"], r["stderr"][-2000:]))
     r["delegations"] = int(m.group(1))
     r["summary"] = m.group(2)
-    r["queries"] = int(m.group(3))
+    # every query zonecut sent to the servers: the delegations' and the signals'
+    r["signal_queries"] = int(m.group(4) or 0)
+    r["queries"] = int(m.group(3)) + r["signal_queries"]
     n = r["delegations"]
     r["deleg_per_s"] = n / r["wall"]
     r["qps"] = r["queries"] / r["wall"]

@@ -1039,6 +1039,7 @@ int cmd_scan(int argc, char **argv)
 		zc_scan_get_stats(workers[i].scan, &ws);
 		st.delegations += ws.delegations;
 		st.queries += ws.queries;
+		st.signals_direct += ws.signals_direct;
 	}
 	if (r < 0) {
 		const char *why = src->err(src);
@@ -1056,7 +1057,14 @@ int cmd_scan(int argc, char **argv)
 			fprintf(sum, "%s%llu %s", i ? ", " : "", (unsigned long long)run.counts[i],
 				zc_scan_result_str(i));
 		}
-		fprintf(sum, "; %llu queries\n", (unsigned long long)st.queries);
+		/* the signal queries asked at the nameservers themselves are no
+		 * delegation's own (as the resolvers' are not), but go out all the same */
+		fprintf(sum, "; %llu queries", (unsigned long long)st.queries);
+		if (st.signals_direct) {
+			fprintf(sum, ", %llu signal queries",
+				(unsigned long long)st.signals_direct);
+		}
+		fputc('\n', sum);
 	}
 	code = (run.counts[ZC_SCAN_REJECTED] || run.counts[ZC_SCAN_ERROR]) ? EXIT_ATTENTION :
 									     EXIT_OK;

@@ -92,6 +92,9 @@ def test_signals_asked_at_their_nameserver_first(zonecut, tb, zonefile):
     assert re.search(r"RFC 9615 signals: 4 checked with the signer's keys, 0 validated by "
                      r"the resolver; 4 asked at their own nameserver first, 2 of them "
                      r"checked from its answer", run.stderr), run.describe()
+    # the summary counts them beside the delegation's own queries
+    assert re.search(r"^1 delegations: .*; \d+ queries, 4 signal queries$", run.stderr,
+                     re.M), run.describe()
 
 
 def test_wildcard_signals_go_to_the_resolver(zonecut, tb, zonefile):
