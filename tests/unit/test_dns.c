@@ -669,6 +669,30 @@ static void test_ds_rfc_vectors(void **state)
 		assert_int_equal(zc_ds_key_tag(ds), ds_vectors[i].tag);
 		assert_int_equal(zc_ds_digest_type(ds), ds_vectors[i].digest);
 		assert_int_equal(zc_rr_algorithm(ds), zc_rr_algorithm(key));
+		{
+			/* The same DS with its rdata as one field (not the four that
+			 * ldns parses): read from the rdata as a whole. */
+			ldns_rr *one = ldns_rr_new();
+			uint8_t wire[128];
+			size_t n = 0;
+			char buf2[256];
+
+			for (size_t f = 0; f < ldns_rr_rd_count(ds); f++) {
+				const ldns_rdf *rdf = ldns_rr_rdf(ds, f);
+
+				assert_true(n + ldns_rdf_size(rdf) <= sizeof(wire));
+				memcpy(wire + n, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+				n += ldns_rdf_size(rdf);
+			}
+			ldns_rr_set_owner(one, ldns_rdf_clone(ldns_rr_owner(ds)));
+			ldns_rr_set_type(one, LDNS_RR_TYPE_DS);
+			ldns_rr_push_rdf(one, ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, n, wire));
+			assert_int_equal(zc_ds_to_str(one, buf2, sizeof(buf2)), 0);
+			assert_string_equal(buf2, buf);
+			assert_true(zc_ds_matches_key(one, key));
+			assert_int_equal(zc_ds_key_tag(one), ds_vectors[i].tag);
+			ldns_rr_free(one);
+		}
 
 		/* The published record, as CDS with the RFC's lower-case digest. */
 		snprintf(line, sizeof(line), "%s 3600 IN CDS %s", "Example.", ds_vectors[i].ds);

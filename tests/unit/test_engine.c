@@ -2139,6 +2139,19 @@ static void test_engine_addr_parse(void **state)
 		assert_int_equal(zc_addr_to_str((struct sockaddr *)&ss, small, sizeof(small)),
 				 ZC_ELIMIT);
 		assert_int_equal(zc_addr_to_str(&unix_sa, small, sizeof(small)), -EINVAL);
+		/* IPv4 at the edges, and a buffer that fits exactly or is one short */
+		assert_int_equal(zc_addr_parse("255.255.255.255@65535", 53, &ss, &len), 0);
+		assert_int_equal(zc_addr_to_str((struct sockaddr *)&ss, buf, 22), 0);
+		assert_string_equal(buf, "255.255.255.255@65535");
+		assert_int_equal(zc_addr_to_str((struct sockaddr *)&ss, buf, 21), ZC_ELIMIT);
+		assert_int_equal(zc_addr_parse("0.0.0.0@1", 53, &ss, &len), 0);
+		assert_int_equal(zc_addr_to_str((struct sockaddr *)&ss, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, "0.0.0.0@1");
+		assert_int_equal(zc_addr_parse("10.200.3.99", 53, &ss, &len), 0);
+		assert_int_equal(zc_addr_to_str((struct sockaddr *)&ss, small, sizeof(small)),
+				 ZC_ELIMIT);
+		assert_int_equal(zc_addr_to_str((struct sockaddr *)&ss, buf, sizeof(buf)), 0);
+		assert_string_equal(buf, "10.200.3.99@53");
 		assert_int_equal(zc_addr_parse(NULL, 53, &ss, &len), -EINVAL);
 		assert_int_equal(zc_addr_parse("fe80::1%1", 53, &ss, &len), 0);
 		assert_int_equal(((struct sockaddr_in6 *)&ss)->sin6_scope_id, 1);

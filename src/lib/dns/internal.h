@@ -66,7 +66,8 @@ struct dns_key {
 
 /*
  * dns_ds_read() - fills @ds from a DS or CDS record; *ret_buf receives the rdata
- * copy @ds points into (caller frees). The digest may be empty. Returns 0,
+ * copy @ds points into (caller frees), or NULL when @ds points into @rr itself
+ * (its fields as ldns parsed them). The digest may be empty. Returns 0,
  * ZC_EMALF (other type, under 4 octets) or -ENOMEM.
  */
 int dns_ds_read(const ldns_rr *rr, struct dns_ds *ds, uint8_t **ret_buf);

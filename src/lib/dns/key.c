@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "dns/internal.h"
@@ -31,6 +32,19 @@ int dns_ds_read(const ldns_rr *rr, struct dns_ds *ds, uint8_t **ret_buf)
 
 	if (!is_ds_type(rr)) {
 		return ZC_EMALF;
+	}
+	if (ldns_rr_rd_count(rr) == 4 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) == 2 &&
+	    ldns_rdf_size(ldns_rr_rdf(rr, 1)) == 1 && ldns_rdf_size(ldns_rr_rdf(rr, 2)) == 1) {
+		/* the usual shape (RFC 4034 §5.1), read in place: no copy of the rdata */
+		const ldns_rdf *dig = ldns_rr_rdf(rr, 3);
+
+		ds->key_tag = ldns_read_uint16(ldns_rdf_data(ldns_rr_rdf(rr, 0)));
+		ds->algorithm = *ldns_rdf_data(ldns_rr_rdf(rr, 1));
+		ds->digest_type = *ldns_rdf_data(ldns_rr_rdf(rr, 2));
+		ds->digest = ldns_rdf_data(dig);
+		ds->digest_len = ldns_rdf_size(dig);
+		*ret_buf = NULL;
+		return 0;
 	}
 	r = dns_rdata_wire(rr, false, &data, &len);
 	if (r < 0) {
@@ -175,20 +189,45 @@ uint16_t zc_ds_key_tag(const ldns_rr *ds)
 	return t;
 }
 
+/*
+ * The digests, fetched once: EVP_sha256() and the like are looked up again by every
+ * EVP_DigestInit_ex() (OpenSSL 3's implicit fetch), which costs more than hashing
+ * a key. NULL when a digest is not available; the legacy getter is then used.
+ */
+static EVP_MD *fetched_md[3];
+static pthread_once_t fetched_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	fetched_md[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
+	fetched_md[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
+	fetched_md[2] = EVP_MD_fetch(NULL, "SHA384", NULL);
+}
+
 static const EVP_MD *digest_md(uint8_t type)
 {
 	/* IANA "Delegation Signer (DS) Resource Record Digest Algorithms";
 	 * GOST R 34.11-94 (3, RFC 5933) is not offered by OpenSSL 3. */
+	int i;
+
 	switch (type) {
 	case ZC_DIGEST_SHA1:
-		return EVP_sha1();
+		i = 0;
+		break;
 	case ZC_DIGEST_SHA256:
-		return EVP_sha256();
+		i = 1;
+		break;
 	case ZC_DIGEST_SHA384:
-		return EVP_sha384();
+		i = 2;
+		break;
 	default:
 		return NULL;
 	}
+	(void)pthread_once(&fetched_once, fetch_digests);
+	if (fetched_md[i]) {
+		return fetched_md[i];
+	}
+	return i == 0 ? EVP_sha1() : i == 1 ? EVP_sha256() : EVP_sha384();
 }
 
 /*
@@ -198,35 +237,38 @@ static const EVP_MD *digest_md(uint8_t type)
 static int key_digest(const ldns_rr *rr, const struct dns_key *key, const EVP_MD *md,
 		      uint8_t out[EVP_MAX_MD_SIZE], unsigned *ret_len)
 {
-	ldns_rdf *owner;
-	EVP_MD_CTX *ctx = NULL;
+	const ldns_rdf *owner = ldns_rr_owner(rr);
+	uint8_t name[LDNS_MAX_DOMAINLEN + 1];
+	size_t nlen;
+	EVP_MD_CTX *ctx;
 	unsigned len = 0;
 	int r = -ENOMEM;
 
-	if (!dns_name_abs_ok(ldns_rr_owner(rr))) {
+	if (!dns_name_abs_ok(owner) || ldns_rdf_size(owner) > sizeof(name)) {
 		return ZC_EMALF;
 	}
-	owner = ldns_rdf_clone(ldns_rr_owner(rr));
-	if (!owner) {
-		return -ENOMEM;
+	/* Lower case in place of ldns_dname2canonical() on a copy: label lengths are
+	 * at most 63, below 'A', so only letters change. */
+	nlen = ldns_rdf_size(owner);
+	memcpy(name, ldns_rdf_data(owner), nlen);
+	for (size_t i = 0; i < nlen; i++) {
+		if (name[i] >= 'A' && name[i] <= 'Z') {
+			name[i] = (uint8_t)(name[i] + ('a' - 'A'));
+		}
 	}
-	ldns_dname2canonical(owner);
 	ctx = EVP_MD_CTX_new();
 	if (!ctx) {
-		goto out;
+		return r;
 	}
-	if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, ldns_rdf_data(owner), ldns_rdf_size(owner)) != 1 ||
+	if (EVP_DigestInit_ex(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, name, nlen) != 1 ||
 	    EVP_DigestUpdate(ctx, key->rdata, key->rdata_len) != 1 ||
 	    EVP_DigestFinal_ex(ctx, out, &len) != 1) {
 		r = ZC_ENOTSUP;
-		goto out;
+	} else {
+		*ret_len = len;
+		r = 0;
 	}
-	*ret_len = len;
-	r = 0;
-out:
 	EVP_MD_CTX_free(ctx);
-	ldns_rdf_deep_free(owner);
 	return r;
 }
 

@@ -112,6 +112,42 @@ int zc_addr_parse(const char *text, uint16_t default_port, struct sockaddr_stora
 	return 0;
 }
 
+/* Decimal digits of @v at @p; returns the end. */
+static char *put_dec(char *p, unsigned v)
+{
+	char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n) {
+		*p++ = tmp[--n];
+	}
+	return p;
+}
+
+/* "a.b.c.d@port": the evidence of every decision names its servers, so IPv4 is
+ * written here rather than through inet_ntop() and snprintf(). */
+static int addr4_to_str(const struct sockaddr_in *s4, char *buf, size_t len)
+{
+	char tmp[sizeof("255.255.255.255@65535")], *p = tmp;
+	const uint8_t *a = (const uint8_t *)&s4->sin_addr;
+
+	for (int i = 0; i < 4; i++) {
+		p = put_dec(p, a[i]);
+		*p++ = i < 3 ? '.' : '@';
+	}
+	p = put_dec(p, ntohs(s4->sin_port));
+	if ((size_t)(p - tmp) >= len) {
+		return ZC_ELIMIT;
+	}
+	memcpy(buf, tmp, (size_t)(p - tmp));
+	buf[p - tmp] = '\0';
+	return 0;
+}
+
 int zc_addr_to_str(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -123,12 +159,7 @@ int zc_addr_to_str(const struct sockaddr *sa, char *buf, size_t len)
 		return -EINVAL;
 	}
 	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
-
-		if (!inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a))) {
-			return -EINVAL;
-		}
-		port = ntohs(s4->sin_port);
+		return addr4_to_str((const struct sockaddr_in *)sa, buf, len);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
 		char ifname[IF_NAMESIZE];
