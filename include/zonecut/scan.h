@@ -48,7 +48,14 @@ ZC_PUBLIC void zc_delegation_free(struct zc_delegation *d);
 /*
  * A stream of delegations. next() returns 0 and a delegation (caller owns it),
  * 1 at the end, or a negative error (then err() describes it, e.g. "FILE:LINE: ...").
+ * A source shared by several scans may also return ZC_SCAN_SOURCE_LATER: none for
+ * this scan now, ask again when one of its delegations in progress is decided. It
+ * may do so only while the scan has one in progress (zc_scan_in_progress() > 0);
+ * otherwise nothing would ask again, and zc_scan_run() fails with -EIO instead of
+ * waiting forever.
  */
+#define ZC_SCAN_SOURCE_LATER 2
+
 struct zc_scan_source {
 	int (*next)(struct zc_scan_source *src, struct zc_delegation **ret);
 	const char *(*err)(const struct zc_scan_source *src);
@@ -228,5 +235,7 @@ struct zc_scan_stats {
 	uint64_t signals_direct_taken; /* ... and checked from its answer */
 };
 ZC_PUBLIC void zc_scan_get_stats(const struct zc_scan *scan, struct zc_scan_stats *ret);
+/* zc_scan_in_progress() - delegations taken from the source and not yet decided. */
+ZC_PUBLIC unsigned zc_scan_in_progress(const struct zc_scan *scan);
 
 #endif

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -734,41 +736,83 @@ static int load_sources(struct scan_args *a, struct zc_scan_source **ret_src)
  * The input shared by the workers: one delegation at a time under a lock (the
  * zone source is a stream). After an error every worker sees the end; the error
  * is reported once, by cmd_scan().
+ *
+ * The workers stay within SHARE_SLACK delegations in progress of each other: a
+ * worker ahead of the least busy one by more is told to ask again later (when one
+ * of its own is decided; never while it has none). Otherwise, whenever there are
+ * fewer delegations left than --concurrency (a small input, the end of a large
+ * one), the first worker to ask could take them all, and a server would see only
+ * that worker's share of --inflight-per-server. Each worker publishes its count
+ * when it asks; the others read it without the lock's help for the rest.
  */
+#define SHARE_SLACK 8
+
 struct shared_source {
-	struct zc_scan_source pub;
 	struct zc_scan_source *inner; /* borrowed */
 	pthread_mutex_t lock;
 	int err;
+	unsigned n;
+	_Atomic unsigned *in_progress; /* per worker, as of its last question */
 };
+
+/* A worker's view of the shared input. */
+struct worker_source {
+	struct zc_scan_source pub;
+	struct shared_source *sh;
+	struct zc_scan *scan; /* the worker's own: read on its own thread only */
+	unsigned idx;
+};
+
+static bool share_ahead(const struct shared_source *sh, unsigned idx, unsigned mine)
+{
+	unsigned least = UINT_MAX;
+
+	for (unsigned i = 0; i < sh->n; i++) {
+		if (i != idx) {
+			unsigned v = atomic_load_explicit(&sh->in_progress[i], memory_order_relaxed);
+
+			least = v < least ? v : least;
+		}
+	}
+	return mine > 0 && least != UINT_MAX && mine > least + SHARE_SLACK;
+}
 
 static int shared_next(struct zc_scan_source *src, struct zc_delegation **ret)
 {
-	struct shared_source *ss = (struct shared_source *)src;
+	struct worker_source *ws = (struct worker_source *)src;
+	struct shared_source *ss = ws->sh;
+	unsigned mine = zc_scan_in_progress(ws->scan);
 	int r = 1;
 
 	pthread_mutex_lock(&ss->lock);
 	if (ss->err == 0) {
-		r = ss->inner->next(ss->inner, ret);
-		if (r < 0) {
-			ss->err = r;
-			r = 1;
+		if (share_ahead(ss, ws->idx, mine)) {
+			r = ZC_SCAN_SOURCE_LATER;
+		} else {
+			r = ss->inner->next(ss->inner, ret);
+			if (r < 0) {
+				ss->err = r;
+				r = 1;
+			} else if (r == 0) {
+				mine++;
+			}
 		}
 	}
+	atomic_store_explicit(&ss->in_progress[ws->idx], mine, memory_order_relaxed);
 	pthread_mutex_unlock(&ss->lock);
 	return r;
 }
 
 static const char *shared_err(const struct zc_scan_source *src)
 {
-	const struct shared_source *ss = (const struct shared_source *)src;
+	const struct worker_source *ws = (const struct worker_source *)src;
 
-	return ss->inner->err(ss->inner);
+	return ws->sh->inner->err(ws->sh->inner);
 }
 
 static void shared_free(struct zc_scan_source *src)
 {
-	(void)src; /* embedded in cmd_scan()'s frame */
+	(void)src; /* embedded in its worker */
 }
 
 /* One event loop with its own engine, resolver and scan, on a thread of its own. */
@@ -779,6 +823,7 @@ struct scan_worker {
 	struct zc_resolver *res_plain; /* unvalidating, for the signals' first try */
 	struct zc_scan *scan;
 	struct zc_scan_source *src;
+	struct worker_source shared_src; /* src when there are several workers */
 	pthread_t thread;
 	bool started;
 	int r;
@@ -898,7 +943,7 @@ int cmd_scan(int argc, char **argv)
 	struct scan_args a = { 0 };
 	struct scan_run run = { .a = &a };
 	struct zc_scan_source *src = NULL;
-	struct shared_source shared = { .pub = { shared_next, shared_err, shared_free } };
+	struct shared_source shared = { 0 };
 	struct scan_worker *workers = NULL;
 	unsigned n_workers = 0;
 	struct zc_store *store = NULL;
@@ -993,11 +1038,23 @@ int cmd_scan(int argc, char **argv)
 		a.eo.rate_limit = rate;
 	}
 	shared.inner = src;
+	shared.n = n_workers;
+	shared.in_progress = calloc(n_workers, sizeof(*shared.in_progress));
+	if (!shared.in_progress) {
+		fprintf(stderr, "%s: out of memory\n", arg_progname);
+		goto out;
+	}
 	for (unsigned i = 0; i < n_workers; i++) {
 		bool usage = false;
 
-		workers[i].src = n_workers > 1 ? &shared.pub : src;
 		r = worker_setup(&workers[i], &a, &run, n_workers, i, &usage);
+		workers[i].shared_src = (struct worker_source){
+			.pub = { shared_next, shared_err, shared_free },
+			.sh = &shared,
+			.scan = workers[i].scan,
+			.idx = i,
+		};
+		workers[i].src = n_workers > 1 ? &workers[i].shared_src.pub : src;
 		if (r < 0) {
 			code = usage ? EXIT_USAGE : EXIT_OPERATIONAL;
 			goto out;
@@ -1022,6 +1079,8 @@ int cmd_scan(int argc, char **argv)
 				pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) == 0;
 			if (!workers[i].started) {
 				workers[i].r = -EAGAIN;
+				/* no count to keep the others within */
+				atomic_store(&shared.in_progress[i], UINT_MAX);
 			}
 		}
 		for (unsigned i = 0; i < n_workers; i++) {
@@ -1093,6 +1152,7 @@ out:
 	changes_free(&run);
 	zc_store_free(store);
 	pthread_mutex_destroy(&shared.lock);
+	free(shared.in_progress);
 	pthread_mutex_destroy(&run.lock);
 	if (src) {
 		src->free(src);

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -1207,6 +1210,117 @@ static void test_zone_line_fast_equals_ldns(void **state)
 	}
 }
 
+/* --- a source shared by several scans: ZC_SCAN_SOURCE_LATER --------------- */
+
+struct later_src {
+	struct zc_scan_source pub;
+	struct zc_scan *scan;
+	unsigned left, max_in_progress, seen_max, laters;
+	struct sockaddr_storage server; /* answers nothing: every query times out */
+	bool always_later;
+};
+
+static int later_next(struct zc_scan_source *src, struct zc_delegation **ret)
+{
+	struct later_src *ls = (struct later_src *)src;
+	unsigned now = zc_scan_in_progress(ls->scan);
+	struct zc_delegation *d;
+	char name[64];
+
+	if (now > ls->seen_max) {
+		ls->seen_max = now;
+	}
+	if (ls->always_later || now >= ls->max_in_progress) {
+		ls->laters++;
+		return ZC_SCAN_SOURCE_LATER;
+	}
+	if (ls->left == 0) {
+		return 1;
+	}
+	d = calloc(1, sizeof(*d));
+	assert_non_null(d);
+	snprintf(name, sizeof(name), "c%u.example.", ls->left--);
+	d->child = ldns_dname_new_frm_str(name);
+	d->ds = ldns_rr_list_new();
+	d->ns[0].name = ldns_dname_new_frm_str("ns.example.");
+	d->ns[0].glue[0] = ls->server;
+	d->ns[0].n_glue = 1;
+	d->n_ns = 1;
+	*ret = d;
+	return 0;
+}
+
+static const char *later_err(const struct zc_scan_source *src)
+{
+	(void)src;
+	return "";
+}
+
+static void later_free(struct zc_scan_source *src)
+{
+	(void)src;
+}
+
+static void count_decision(const struct zc_scan_decision *d, void *ud)
+{
+	(void)d;
+	(*(unsigned *)ud)++;
+}
+
+static void test_scan_source_later(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct zc_ctx *ctx = zc_ctx_new();
+	struct zc_engine_opts eo;
+	struct zc_scan_opts so;
+	struct zc_engine *eng = NULL;
+	struct zc_scan *scan = NULL;
+	struct later_src ls = { .pub = { later_next, later_err, later_free } };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ls.server;
+	socklen_t sl = sizeof(*sin);
+	unsigned decided = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	(void)state;
+	assert_non_null(base);
+	assert_non_null(ctx);
+	/* a server that takes every query and answers none */
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)sin, &sl), 0);
+	zc_engine_opts_default(&eo);
+	eo.timeout_ms = 20;
+	eo.retries = 0;
+	assert_int_equal(zc_engine_new(ctx, base, &eo, &eng), 0);
+	zc_scan_opts_default(&so);
+	so.concurrency = 10;
+	assert_int_equal(zc_scan_new(ctx, base, eng, NULL, &so, count_decision, &decided, &scan), 0);
+	ls.scan = scan;
+
+	/* "later" while delegations are in progress: asked again as they are decided */
+	ls.left = 7;
+	ls.max_in_progress = 3;
+	assert_int_equal(zc_scan_run(scan, &ls.pub), 0);
+	assert_int_equal(decided, 7);
+	assert_int_equal(ls.seen_max, 3);
+	assert_true(ls.laters > 0);
+	assert_int_equal(zc_scan_in_progress(scan), 0);
+
+	/* "later" with nothing in progress would wait forever: an error instead */
+	decided = 0;
+	ls.always_later = true;
+	assert_int_equal(zc_scan_run(scan, &ls.pub), -EIO);
+	assert_int_equal(decided, 0);
+
+	zc_scan_free(scan);
+	zc_engine_free(eng);
+	zc_ctx_free(ctx);
+	event_base_free(base);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1230,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(test_zone_line_fast_equals_ldns),
 		cmocka_unit_test(test_list_source),
 		cmocka_unit_test(test_names_of_results_and_reasons),
+		cmocka_unit_test(test_scan_source_later),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1506,6 +1506,14 @@ static void refill(struct zc_scan *scan)
 		struct zc_delegation *d = NULL;
 		int r = scan->src->next(scan->src, &d);
 
+		if (r == ZC_SCAN_SOURCE_LATER) {
+			if (scan->active > 0) {
+				break; /* asked again when one of them is decided */
+			}
+			zc_log(scan->ctx, ZC_LOG_ERR,
+			       "scan input: asked to wait with no delegation in progress");
+			r = -EIO;
+		}
 		if (r != 0) {
 			scan->src_done = true;
 			if (r < 0) {
@@ -1549,6 +1557,9 @@ int zc_scan_run(struct zc_scan *scan, struct zc_scan_source *src)
 		struct zc_sig_cache_stats cs;
 
 		zc_sig_cache_get_stats(scan->sigcache, &cs);
+		zc_log(scan->ctx, ZC_LOG_DEBUG, "this scan: %llu delegations decided, %llu queries",
+		       (unsigned long long)scan->stats.delegations,
+		       (unsigned long long)scan->stats.queries);
 		zc_log(scan->ctx, ZC_LOG_DEBUG,
 		       "signatures: %llu verified, %llu answered by the cache; public keys: "
 		       "%llu built, %llu reused",
@@ -1564,6 +1575,11 @@ int zc_scan_run(struct zc_scan *scan, struct zc_scan_source *src)
 		       (unsigned long long)scan->stats.signals_direct_taken);
 	}
 	return scan->src_err;
+}
+
+unsigned zc_scan_in_progress(const struct zc_scan *scan)
+{
+	return scan ? scan->active : 0;
 }
 
 void zc_scan_get_stats(const struct zc_scan *scan, struct zc_scan_stats *ret)

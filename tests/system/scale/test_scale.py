@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -86,14 +87,15 @@ def wl(tmp_path_factory):
     workload.down(d)
 
 
-def run_scan(zonecut, w, zone, out, *args, timeout=RUN_TIMEOUT, env=None, default_qps=False):
+def run_scan(zonecut, w, zone, out, *args, timeout=RUN_TIMEOUT, env=None, default_qps=False,
+             global_args=()):
     """Without a --qps-per-server of its own (or @default_qps), the scan runs without
     the Internet default rate cap: the servers are ours."""
     db = out + ".db"
     args = [str(a) for a in args]
     if "--qps-per-server" not in args and not default_qps:
         args += ["--qps-per-server", "0"]
-    cmd = [zonecut, "scan", "--zone", zone, "--json", "--trust-anchor", w["trust_anchor"],
+    cmd = [zonecut, *global_args, "scan", "--zone", zone, "--json", "--trust-anchor", w["trust_anchor"],
            "--root-hints", w["root_hints"], "--db", db] + args
     t0 = time.monotonic()
     with open(out, "w") as f:
@@ -290,17 +292,24 @@ def test_inflight_per_server_seen_by_the_servers(zonecut, wl, proxied, tmp_path,
     args = ["--inflight-per-server", inflight] if inflight else []
     limit = inflight or 10  # the default
     try:
-        # The limit holds for the whole scan, shared out over three workers. -C 30
-        # (ten delegations in progress per worker) keeps all three busy from the
-        # start: with the default 1,000 the first worker to start can take all 200
-        # delegations, and a server then sees that worker's share only (a known
-        # limitation of shared-out in-flight limits on small inputs; BENCHMARKS.md).
-        dec, _, _ = run_scan(zonecut, wl, proxied["zone"], str(tmp_path / "i.jsonl"),
-                             "--timeout", "3s", "--workers", 3, "-C", 30, *args)
+        # The limit holds for the whole scan, shared out over three workers, with
+        # the default --concurrency of 1,000: more than the 200 delegations, which
+        # the workers share within a few of each other (the first to start could
+        # take them all, and a server would see that worker's share of the limit
+        # only).
+        dec, err, _ = run_scan(zonecut, wl, proxied["zone"], str(tmp_path / "i.jsonl"),
+                               "--timeout", "3s", "--workers", 3, *args,
+                               global_args=("-v", "-v", "-v"))
     finally:
         for p in proxies:
             p.close()
     _check_results(proxied, dec)
+    per_worker = [int(n) for n in re.findall(r"this scan: (\d+) delegations decided", err)]
+    print("delegations per worker:", per_worker)
+    assert len(per_worker) == 3 and sum(per_worker) == len(dec), per_worker
+    # each in progress within 8 of the others': with everything taken at once (the
+    # proxies hold every answer 40 ms), each worker gets about a third
+    assert min(per_worker) >= len(dec) // 3 - 16, per_worker
     for p in proxies:
         print("%s: %d queries, at most %d outstanding (limit %d)" % (
             p.addr, p.received, p.max_outstanding, limit))
