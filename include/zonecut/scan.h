@@ -233,6 +233,8 @@ struct zc_scan_stats {
 	uint64_t signals_resolved; /* validated by the validating resolver */
 	uint64_t signals_direct;   /* asked at the nameserver they are named after first */
 	uint64_t signals_direct_taken; /* ... and checked from its answer */
+	uint64_t answers_shared;   /* answers with records that were the same as another
+				      address's (but the ID): parsed once */
 };
 ZC_PUBLIC void zc_scan_get_stats(const struct zc_scan *scan, struct zc_scan_stats *ret);
 /* zc_scan_in_progress() - delegations taken from the source and not yet decided. */

@@ -101,10 +101,16 @@ static size_t count(const ldns_rr_list *l)
 void scan_answer_release(struct scan_answer *a)
 {
 	for (int t = 0; t < SQ_COUNT; t++) {
-		ldns_rr_list_deep_free(a->rrset[t]);
-		ldns_rr_list_deep_free(a->rrsig[t]);
+		if (!a->borrowed[t]) {
+			ldns_rr_list_deep_free(a->rrset[t]);
+			ldns_rr_list_deep_free(a->rrsig[t]);
+		}
+		free(a->wire[t]);
 		a->rrset[t] = NULL;
 		a->rrsig[t] = NULL;
+		a->wire[t] = NULL;
+		a->wire_len[t] = 0;
+		a->borrowed[t] = false;
 	}
 }
 
@@ -633,6 +639,33 @@ void scan_decide(const struct scan_input *in, struct scan_outcome *out)
 	}
 }
 
+/*
+ * An earlier usable answer with the very same lists as answer @i (shared because
+ * the answers were the same bytes, see answer_share() in scan.c), or -1. Checking
+ * @i again would give the same verdict and the same inception: the checks depend on
+ * nothing else of an answer, and the inception kept is the latest (serial
+ * arithmetic over valid signatures, all within 2^31 s of now), so seeing the same
+ * signatures twice changes nothing.
+ */
+static ssize_t same_lists_before(const struct scan_input *in, size_t i)
+{
+	const struct scan_answer *a = &in->answers[i];
+
+	for (size_t k = 0; k < i; k++) {
+		const struct scan_answer *b = &in->answers[k];
+		uint32_t dummy = 0;
+		bool same = scan_answer_usable(b, &dummy);
+
+		for (int t = 0; same && t < SQ_COUNT; t++) {
+			same = a->rrset[t] == b->rrset[t] && a->rrsig[t] == b->rrsig[t];
+		}
+		if (same) {
+			return (ssize_t)k;
+		}
+	}
+	return -1;
+}
+
 void scan_authenticate(const struct scan_input *in, struct scan_outcome *out)
 {
 	uint32_t reasons = 0, inception = 0;
@@ -641,24 +674,38 @@ void scan_authenticate(const struct scan_input *in, struct scan_outcome *out)
 	if (count(in->d->ds)) {
 		for (size_t i = 0; i < in->n_answers; i++) {
 			uint32_t dummy = 0, r;
+			ssize_t k;
 
-			if (scan_answer_usable(&in->answers[i], &dummy)) {
-				r = auth_through_ds(in, &in->answers[i], &inception);
-				reasons |= r;
-				answer_security(out, i, r ? ZC_SEC_BOGUS : ZC_SEC_SECURE);
+			if (!scan_answer_usable(&in->answers[i], &dummy)) {
+				continue;
 			}
+			k = same_lists_before(in, i);
+			if (k >= 0 && (size_t)k < ZC_ARRAY_SIZE(out->answer_security)) {
+				answer_security(out, i, out->answer_security[k]);
+				continue;
+			}
+			r = auth_through_ds(in, &in->answers[i], &inception);
+			reasons |= r;
+			answer_security(out, i, r ? ZC_SEC_BOGUS : ZC_SEC_SECURE);
 		}
 	} else {
 		uint32_t sig = 0;
 
 		for (size_t i = 0; i < in->n_answers; i++) {
 			uint32_t dummy = 0, r;
+			ssize_t k;
 
-			if (scan_answer_usable(&in->answers[i], &dummy)) {
-				r = auth_self(in, &in->answers[i], &inception);
-				reasons |= r;
-				answer_security(out, i, r ? ZC_SEC_BOGUS : ZC_SEC_INSECURE);
+			if (!scan_answer_usable(&in->answers[i], &dummy)) {
+				continue;
 			}
+			k = same_lists_before(in, i);
+			if (k >= 0 && (size_t)k < ZC_ARRAY_SIZE(out->answer_security)) {
+				answer_security(out, i, out->answer_security[k]);
+				continue;
+			}
+			r = auth_self(in, &in->answers[i], &inception);
+			reasons |= r;
+			answer_security(out, i, r ? ZC_SEC_BOGUS : ZC_SEC_INSECURE);
 		}
 		sig = in->policy->bootstrap ? auth_signals(in, out) : R(ZC_R_BOOTSTRAP_DISABLED);
 		if (sig && in->policy->accept_after_delay_ms) {
@@ -671,7 +718,9 @@ void scan_authenticate(const struct scan_input *in, struct scan_outcome *out)
 		for (size_t i = 0; i < in->n_answers; i++) {
 			uint32_t dummy = 0;
 
-			if (scan_answer_usable(&in->answers[i], &dummy)) {
+			/* the same lists as an earlier answer: the same result, already in */
+			if (scan_answer_usable(&in->answers[i], &dummy) &&
+			    same_lists_before(in, i) < 0) {
 				reasons |= continuity(in, &in->answers[i], out->ds_new);
 			}
 		}

@@ -27,6 +27,15 @@ struct scan_answer {
 	bool tcp[SQ_COUNT];
 	ldns_rr_list *rrset[SQ_COUNT];    /* owned; records at the apex of that type */
 	ldns_rr_list *rrsig[SQ_COUNT];    /* owned; RRSIGs covering them */
+	/*
+	 * An answer with records is kept (owned) so that another address's answer that
+	 * is the same, byte for byte but the ID, shares its parsed lists instead of
+	 * parsing them again: then borrowed[t], and rrset[t]/rrsig[t] are the other
+	 * answer's (freed with it, as every answer of a job is freed together).
+	 */
+	uint8_t *wire[SQ_COUNT];
+	size_t wire_len[SQ_COUNT];
+	bool borrowed[SQ_COUNT];
 	bool left_out;                    /* S3: failing for too many runs, not counted */
 	uint32_t failures;                /* consecutive failed runs (from the store) */
 };

@@ -387,6 +387,32 @@ static void job_query(struct job *j, unsigned target, int qtype)
 	j->scan->stats.queries++;
 }
 
+/*
+ * The same answer from another address of the delegation (every byte but the ID:
+ * flags, question, every section): its parsed lists serve @a too, borrowed. Most
+ * children are served the same by all their addresses; parsing it again would
+ * give the same lists, at a tenth of the decision's CPU. Only a successfully
+ * parsed answer lends its lists, and whole bytes are compared, never a hash.
+ */
+static bool answer_share(struct job *j, struct scan_answer *a, int t, const uint8_t *wire,
+			 size_t len)
+{
+	for (unsigned i = 0; i < j->n_targets; i++) {
+		const struct scan_answer *b = &j->answers[i];
+
+		if (b != a && b->wire[t] && b->wire_len[t] == len && b->status[t] == 0 &&
+		    b->rrset[t] && b->rrsig[t] && len > 2 &&
+		    memcmp(b->wire[t] + 2, wire + 2, len - 2) == 0) {
+			a->rrset[t] = b->rrset[t];
+			a->rrsig[t] = b->rrsig[t];
+			a->borrowed[t] = true;
+			j->scan->stats.answers_shared++;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void on_apex_answer(const struct zc_answer *ans, void *ud)
 {
 	struct qctx *q = ud;
@@ -407,7 +433,7 @@ static void on_apex_answer(const struct zc_answer *ans, void *ud)
 		if (ans->wire[6] == 0 && ans->wire[7] == 0) {
 			a->rrset[t] = ldns_rr_list_new();
 			a->rrsig[t] = ldns_rr_list_new();
-		} else {
+		} else if (!answer_share(j, a, t, ans->wire, ans->wire_len)) {
 			ldns_rr_list *an = NULL;
 			int r = zc_pkt_answer_records(ans->wire, ans->wire_len, &an);
 
@@ -422,6 +448,12 @@ static void on_apex_answer(const struct zc_answer *ans, void *ud)
 				a->rrsig[t] = NULL;
 			}
 			ldns_rr_list_deep_free(an);
+			/* kept for the other addresses' answers (none kept without memory) */
+			a->wire[t] = malloc(ans->wire_len);
+			if (a->wire[t]) {
+				memcpy(a->wire[t], ans->wire, ans->wire_len);
+				a->wire_len[t] = ans->wire_len;
+			}
 		}
 		if (!a->rrset[t] || !a->rrsig[t]) {
 			a->status[t] = -ENOMEM;
@@ -1557,9 +1589,12 @@ int zc_scan_run(struct zc_scan *scan, struct zc_scan_source *src)
 		struct zc_sig_cache_stats cs;
 
 		zc_sig_cache_get_stats(scan->sigcache, &cs);
-		zc_log(scan->ctx, ZC_LOG_DEBUG, "this scan: %llu delegations decided, %llu queries",
+		zc_log(scan->ctx, ZC_LOG_DEBUG,
+		       "this scan: %llu delegations decided, %llu queries; %llu answers with "
+		       "records the same as another address's (parsed once)",
 		       (unsigned long long)scan->stats.delegations,
-		       (unsigned long long)scan->stats.queries);
+		       (unsigned long long)scan->stats.queries,
+		       (unsigned long long)scan->stats.answers_shared);
 		zc_log(scan->ctx, ZC_LOG_DEBUG,
 		       "signatures: %llu verified, %llu answered by the cache; public keys: "
 		       "%llu built, %llu reused",

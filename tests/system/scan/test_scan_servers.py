@@ -8,6 +8,7 @@
 # truncates forever, one that is slow.
 
 import os
+import re
 import sys
 
 import pytest
@@ -19,6 +20,7 @@ from scanutil import (GarbageServer, SlowProxy,  # noqa: E402
 
 CHILDREN = ["ok.example.", "incons-none.example.", "incons-none1.example.",
             "incons-other.example.", "incons-addr.example.", "incons-addr0.example.",
+            "incons-size.example.",
             "lame.example.", "big.example."]
 NS1, NS2 = "ns1.provider.test.", "ns2.provider.test."
 
@@ -90,6 +92,37 @@ def test_nameservers_disagree(thorough, tb, child):
             and e["CDS"].get("status") == "ok"}
     assert tuple(sorted(new_ds(tb, child))) in seen, d["evidence"]
     assert len(seen) >= 2, d["evidence"]
+
+
+@pytest.mark.parametrize("run", ["full", "thorough"])
+def test_same_size_answers_that_differ_disagree(request, tb, run):
+    """ns1 (two addresses) publishes the CSK, ns2 the second key: answers of the same
+    length, header and question, with other records. Answers that are the same but
+    for the ID are parsed once (both of ns1's addresses); these must not be taken
+    for the same."""
+    c = "incons-size.example."
+    d = expect(request.getfixturevalue(run), c, "rejected", {"ns-inconsistent"})
+    untouched(d)
+    seen = {ns: cds_records(e) for (ns, _), e in server_entries(d).items()
+            if "CDS" in e and e["CDS"].get("status") == "ok"}
+    assert seen.get(NS1) == [key_ds(tb, c, "csk")], d["evidence"]
+    assert seen.get(NS2) == [key_ds(tb, c, "ksk2")], d["evidence"]
+
+
+def test_same_answers_parsed_once(zonecut, tb, zonefile):
+    """Every address of ok.example. serves the same answers: those with records are
+    parsed once per type and shared (the scan's debug count), with every address's
+    own evidence and the same decision as above."""
+    run = scan(zonecut, tb, "--zone", zonefile, "--child", "ok.example.",
+               global_args=("-v", "-v", "-v"))
+    expect(run, "ok.example.", "update", [], mode="rollover", ds_new=new_ds(tb, "ok.example."))
+    m = re.search(r"(\d+) answers with records the same as another address's", run.stderr)
+    assert m, run.describe()
+    # three addresses, three types with records: the second and third of each
+    assert int(m.group(1)) == 6, run.describe()
+    ent = server_entries(run["ok.example."])
+    assert len(ent) == 3, ent
+    assert {e.get("security") for e in ent.values()} == {"secure"}, ent
 
 
 @pytest.mark.parametrize("child,empty", [("incons-addr.example.", 1),
