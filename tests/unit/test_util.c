@@ -234,6 +234,23 @@ static void test_buf_grows_and_terminates(void **state)
 	assert_int_equal(b.len, 1);
 	assert_null(zc_buf_steal(&b));
 	zc_buf_release(&b);
+	/* repeat: a copy of its own bytes, also when the buffer has to move */
+	zc_buf_puts(&b, "[abc]");
+	for (int i = 0; i < 12; i++) {
+		size_t len = b.len;
+
+		zc_buf_repeat(&b, 0, len); /* doubles, and outgrows the room */
+		assert_int_equal(b.len, 2 * len);
+		assert_int_equal(memcmp(b.p, b.p + len, len), 0);
+		assert_int_equal(b.p[b.len], '\0');
+	}
+	assert_int_equal(b.len, 5u << 12);
+	zc_buf_repeat(&b, 1, 3);
+	assert_int_equal(memcmp(b.p + b.len - 3, "abc", 3), 0);
+	zc_buf_repeat(&b, b.len, 1);     /* past the end: nothing */
+	zc_buf_repeat(&b, b.len - 1, 2); /* beyond it: nothing */
+	assert_int_equal(b.len, (5u << 12) + 3);
+	zc_buf_release(&b);
 }
 
 

@@ -997,7 +997,33 @@ static void ev_status(struct zc_buf *b, int status, int rcode, const bool *aa)
 	}
 }
 
-static void ev_server(struct zc_buf *b, const struct job *j, unsigned i)
+/*
+ * Where the records of a list were written into the evidence: an answer that
+ * shares another's lists (answer_share()) shows the same records, copied.
+ */
+struct ev_memo {
+	const ldns_rr_list *list[SQ_COUNT];
+	size_t start[SQ_COUNT], len[SQ_COUNT];
+};
+
+static void ev_records_memo(struct zc_buf *b, const ldns_rr_list *l, int t,
+			    struct ev_memo *memo)
+{
+	size_t start = b->len;
+
+	if (l && memo->list[t] == l) {
+		zc_buf_repeat(b, memo->start[t], memo->len[t]);
+		return;
+	}
+	ev_records(b, l, apex_types[t]);
+	if (l && !b->oom) {
+		memo->list[t] = l;
+		memo->start[t] = start;
+		memo->len[t] = b->len - start;
+	}
+}
+
+static void ev_server(struct zc_buf *b, const struct job *j, unsigned i, struct ev_memo *memo)
 {
 	static const char *const type_names[SQ_COUNT] = { "CDS", "CDNSKEY", "DNSKEY" };
 	const struct scan_answer *a = &j->answers[i];
@@ -1030,7 +1056,7 @@ static void ev_server(struct zc_buf *b, const struct job *j, unsigned i)
 			ev_key(b, "transport", false);
 			zc_buf_puts(b, a->tcp[t] ? "\"tcp\"" : "\"udp\"");
 			ev_key(b, "records", false);
-			ev_records(b, a->rrset[t], apex_types[t]);
+			ev_records_memo(b, a->rrset[t], t, memo);
 			ev_key(b, "rrsigs", false);
 			ev_uint(b, a->rrsig[t] ? ldns_rr_list_rr_count(a->rrsig[t]) : 0);
 		}
@@ -1063,13 +1089,15 @@ static void ev_signal(struct zc_buf *b, const struct job *j, const struct scan_s
 /* The evidence of @j as a JSON object in the scan's buffer; false without memory. */
 static bool job_evidence(const struct job *j, unsigned n_answers, struct zc_buf *b)
 {
+	struct ev_memo memo = { 0 };
+
 	b->len = 0;
 	zc_buf_puts(b, "{\"servers\":[");
 	for (unsigned i = 0; i < n_answers; i++) {
 		if (i) {
 			zc_buf_put(b, ",", 1);
 		}
-		ev_server(b, j, i);
+		ev_server(b, j, i, &memo);
 	}
 	zc_buf_puts(b, j->d->ds_from_dns ? "],\"ds_source\":\"dns\"" : "],\"ds_source\":\"zone\"");
 	if (j->n_signals) {

@@ -47,6 +47,22 @@ void zc_buf_put(struct zc_buf *b, const void *data, size_t len)
 	b->p[b->len] = '\0';
 }
 
+void zc_buf_repeat(struct zc_buf *b, size_t start, size_t len)
+{
+	if (b->oom || start > b->len || len > b->len - start) {
+		return;
+	}
+	if (!buf_reserve(b, len)) {
+		return;
+	}
+	/* after the reserve: the buffer may have moved; the copy cannot overlap */
+	if (len > 0) {
+		memcpy(b->p + b->len, b->p + start, len);
+	}
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
 void zc_buf_printf(struct zc_buf *b, const char *fmt, ...)
 {
 	va_list ap;

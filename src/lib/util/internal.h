@@ -35,6 +35,9 @@ struct zc_buf {
 };
 
 void zc_buf_put(struct zc_buf *b, const void *data, size_t len);
+/* zc_buf_repeat() - appends a copy of @len octets of @b itself from @start
+ * (start + len <= b->len); safe although the buffer may move. */
+void zc_buf_repeat(struct zc_buf *b, size_t start, size_t len);
 void zc_buf_printf(struct zc_buf *b, const char *fmt, ...) ZC_PRINTF(2, 3);
 /* zc_buf_steal() - the contents as a string (caller frees), NULL after an allocation
  * failure or when nothing was put; @b is empty afterwards. */
