@@ -16,7 +16,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <zonecut/dns.h>
+
+#include "dns/internal.h"
 
 #ifndef ZC_TEST_DATA
 #define ZC_TEST_DATA "tests/data"
@@ -1831,6 +1835,55 @@ static void test_pkt_answer_records(void **state)
 	ldns_pkt_free(q);
 }
 
+/* dns_ecdsa_der() writes what i2d_ECDSA_SIG() writes, for every shape of r and s. */
+static void test_ecdsa_der_like_openssl(void **state)
+{
+	uint8_t sig[96], der[DNS_ECDSA_DER_MAX];
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 4000; round++) {
+		size_t len = round % 2 ? 96 : 64, half = len / 2, n;
+		ECDSA_SIG *es = ECDSA_SIG_new();
+		unsigned char *ref = NULL;
+		int rn;
+
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			sig[i] = (uint8_t)(seed >> 16);
+		}
+		/* leading zero octets, a high bit right after them, all zero */
+		switch (round % 8) {
+		case 2:
+			memset(sig, 0, 3);
+			sig[3] |= 0x80;
+			break;
+		case 4:
+			memset(sig + half, 0, half - 1);
+			break;
+		case 6:
+			memset(sig, 0, len);
+			break;
+		default:
+			break;
+		}
+		assert_non_null(es);
+		assert_int_equal(ECDSA_SIG_set0(es, BN_bin2bn(sig, (int)half, NULL),
+						BN_bin2bn(sig + half, (int)half, NULL)),
+				 1);
+		rn = i2d_ECDSA_SIG(es, &ref);
+		assert_true(rn > 0);
+		n = dns_ecdsa_der(sig, len, der);
+		assert_int_equal(n, (size_t)rn);
+		assert_memory_equal(der, ref, n);
+		OPENSSL_free(ref);
+		ECDSA_SIG_free(es);
+	}
+	assert_int_equal(dns_ecdsa_der(sig, 0, der), 0);
+	assert_int_equal(dns_ecdsa_der(sig, 63, der), 0);
+	assert_int_equal(dns_ecdsa_der(sig, 98, der), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1847,6 +1900,7 @@ int main(void)
 		cmocka_unit_test(test_dsync_generic_form),
 		cmocka_unit_test(test_dsync_malformed),
 		cmocka_unit_test(test_ds_rfc_vectors),
+		cmocka_unit_test(test_ecdsa_der_like_openssl),
 		cmocka_unit_test(test_ds_owner_case_and_cdnskey),
 		cmocka_unit_test(test_ds_errors),
 		cmocka_unit_test(test_key_identity),

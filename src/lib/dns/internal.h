@@ -82,6 +82,13 @@ int dns_dsync_rdf(uint16_t rrtype, uint8_t scheme, uint16_t port, const ldns_rdf
 		  ldns_rdf **ret_rdf);
 
 /*
+ * dns_ecdsa_der() - an RFC 6605 signature (r | s) in DER (SEQUENCE of two INTEGERs),
+ * as OpenSSL verifies it; returns its length, 0 when @len is odd, 0 or above 96.
+ */
+#define DNS_ECDSA_DER_MAX (2 + 2 * (3 + 48))
+size_t dns_ecdsa_der(const uint8_t *sig, size_t len, uint8_t out[DNS_ECDSA_DER_MAX]);
+
+/*
  * dns_verify() - does @sig (wire form, RFC 3110/5702/6605/8080) over @data verify
  * with the DNSKEY public key octets @key of @algorithm? Remembered in @cache
  * (may be NULL). Returns 0, ZC_EBOGUS (also: @key is not a key of @algorithm),
