@@ -668,46 +668,34 @@ static ssize_t same_lists_before(const struct scan_input *in, size_t i)
 
 void scan_authenticate(const struct scan_input *in, struct scan_outcome *out)
 {
+	enum { N = ZC_ARRAY_SIZE(out->answer_security) };
+	bool secured = count(in->d->ds) > 0, again[N] = { false };
 	uint32_t reasons = 0, inception = 0;
 
 	out->authenticated = true;
-	if (count(in->d->ds)) {
-		for (size_t i = 0; i < in->n_answers; i++) {
-			uint32_t dummy = 0, r;
-			ssize_t k;
+	/* S5 through the current DS set, or the child's own keys for a bootstrap */
+	for (size_t i = 0; i < in->n_answers; i++) {
+		uint32_t dummy = 0, r;
+		ssize_t k;
 
-			if (!scan_answer_usable(&in->answers[i], &dummy)) {
-				continue;
-			}
-			k = same_lists_before(in, i);
-			if (k >= 0 && (size_t)k < ZC_ARRAY_SIZE(out->answer_security)) {
-				answer_security(out, i, out->answer_security[k]);
-				continue;
-			}
-			r = auth_through_ds(in, &in->answers[i], &inception);
-			reasons |= r;
-			answer_security(out, i, r ? ZC_SEC_BOGUS : ZC_SEC_SECURE);
+		if (!scan_answer_usable(&in->answers[i], &dummy)) {
+			continue;
 		}
-	} else {
-		uint32_t sig = 0;
-
-		for (size_t i = 0; i < in->n_answers; i++) {
-			uint32_t dummy = 0, r;
-			ssize_t k;
-
-			if (!scan_answer_usable(&in->answers[i], &dummy)) {
-				continue;
-			}
-			k = same_lists_before(in, i);
-			if (k >= 0 && (size_t)k < ZC_ARRAY_SIZE(out->answer_security)) {
-				answer_security(out, i, out->answer_security[k]);
-				continue;
-			}
-			r = auth_self(in, &in->answers[i], &inception);
-			reasons |= r;
-			answer_security(out, i, r ? ZC_SEC_BOGUS : ZC_SEC_INSECURE);
+		k = i < N ? same_lists_before(in, i) : -1;
+		if (k >= 0) {
+			again[i] = true;
+			answer_security(out, i, out->answer_security[k]);
+			continue;
 		}
-		sig = in->policy->bootstrap ? auth_signals(in, out) : R(ZC_R_BOOTSTRAP_DISABLED);
+		r = secured ? auth_through_ds(in, &in->answers[i], &inception)
+			    : auth_self(in, &in->answers[i], &inception);
+		reasons |= r;
+		answer_security(out, i, r ? ZC_SEC_BOGUS : secured ? ZC_SEC_SECURE : ZC_SEC_INSECURE);
+	}
+	if (!secured) {
+		uint32_t sig = in->policy->bootstrap ? auth_signals(in, out)
+						     : R(ZC_R_BOOTSTRAP_DISABLED);
+
 		if (sig && in->policy->accept_after_delay_ms) {
 			/* S7: RFC 8078 §3.3 accept after delay replaces the signals. */
 			sig = in->delay_elapsed ? 0 : sig | R(ZC_R_DELAY_PENDING);
@@ -719,8 +707,7 @@ void scan_authenticate(const struct scan_input *in, struct scan_outcome *out)
 			uint32_t dummy = 0;
 
 			/* the same lists as an earlier answer: the same result, already in */
-			if (scan_answer_usable(&in->answers[i], &dummy) &&
-			    same_lists_before(in, i) < 0) {
+			if (scan_answer_usable(&in->answers[i], &dummy) && !(i < N && again[i])) {
 				reasons |= continuity(in, &in->answers[i], out->ds_new);
 			}
 		}
