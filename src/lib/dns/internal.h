@@ -8,6 +8,7 @@
 #define ZC_DNS_INTERNAL_H
 
 #include <ldns/ldns.h>
+#include <openssl/evp.h>
 #include <zonecut/dns.h>
 
 #include "util/internal.h"
@@ -80,6 +81,11 @@ int dns_key_read(const ldns_rr *rr, struct dns_key *key, uint8_t **ret_buf);
  */
 int dns_dsync_rdf(uint16_t rrtype, uint8_t scheme, uint16_t port, const ldns_rdf *target,
 		  ldns_rdf **ret_rdf);
+
+/* dns_md() - the digests RRSIGs and DS records use, fetched once for the process
+ * (NULL when OpenSSL does not offer it). */
+enum dns_md_index { DNS_MD_SHA1, DNS_MD_SHA256, DNS_MD_SHA384, DNS_MD_SHA512, DNS_MD_COUNT };
+const EVP_MD *dns_md(enum dns_md_index i);
 
 /*
  * dns_ecdsa_der() - an RFC 6605 signature (r | s) in DER (SEQUENCE of two INTEGERs),

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "dns/internal.h"
@@ -189,45 +188,21 @@ uint16_t zc_ds_key_tag(const ldns_rr *ds)
 	return t;
 }
 
-/*
- * The digests, fetched once: EVP_sha256() and the like are looked up again by every
- * EVP_DigestInit_ex() (OpenSSL 3's implicit fetch), which costs more than hashing
- * a key. NULL when a digest is not available; the legacy getter is then used.
- */
-static EVP_MD *fetched_md[3];
-static pthread_once_t fetched_once = PTHREAD_ONCE_INIT;
-
-static void fetch_digests(void)
-{
-	fetched_md[0] = EVP_MD_fetch(NULL, "SHA1", NULL);
-	fetched_md[1] = EVP_MD_fetch(NULL, "SHA256", NULL);
-	fetched_md[2] = EVP_MD_fetch(NULL, "SHA384", NULL);
-}
-
+/* The digest of a DS digest type, fetched once (dns_md()), or NULL. */
 static const EVP_MD *digest_md(uint8_t type)
 {
 	/* IANA "Delegation Signer (DS) Resource Record Digest Algorithms";
 	 * GOST R 34.11-94 (3, RFC 5933) is not offered by OpenSSL 3. */
-	int i;
-
 	switch (type) {
 	case ZC_DIGEST_SHA1:
-		i = 0;
-		break;
+		return dns_md(DNS_MD_SHA1);
 	case ZC_DIGEST_SHA256:
-		i = 1;
-		break;
+		return dns_md(DNS_MD_SHA256);
 	case ZC_DIGEST_SHA384:
-		i = 2;
-		break;
+		return dns_md(DNS_MD_SHA384);
 	default:
 		return NULL;
 	}
-	(void)pthread_once(&fetched_once, fetch_digests);
-	if (fetched_md[i]) {
-		return fetched_md[i];
-	}
-	return i == 0 ? EVP_sha1() : i == 1 ? EVP_sha256() : EVP_sha384();
 }
 
 /*

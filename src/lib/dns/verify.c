@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,9 +32,32 @@
 #define RSA_MIN_BITS 512
 #define RSA_MAX_BITS 4096
 
-enum md_index { MD_SHA1, MD_SHA256, MD_SHA384, MD_SHA512, MD_COUNT };
+static const char *const md_names[DNS_MD_COUNT] = { "SHA1", "SHA2-256", "SHA2-384", "SHA2-512" };
 
-static const char *const md_names[MD_COUNT] = { "SHA1", "SHA2-256", "SHA2-384", "SHA2-512" };
+/*
+ * The digests, fetched once for the process: EVP_sha256() and the like are looked
+ * up again by every EVP_DigestInit_ex() (OpenSSL 3's implicit fetch), which costs
+ * more than hashing a key or an RRset. Never freed: OpenSSL's own exit handler
+ * cleans up after them.
+ */
+static EVP_MD *fetched_md[DNS_MD_COUNT];
+static pthread_once_t fetched_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	for (int i = 0; i < DNS_MD_COUNT; i++) {
+		fetched_md[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
+	}
+}
+
+const EVP_MD *dns_md(enum dns_md_index i)
+{
+	if ((int)i < 0 || i >= DNS_MD_COUNT) {
+		return NULL;
+	}
+	(void)pthread_once(&fetched_once, fetch_digests);
+	return fetched_md[i];
+}
 
 /*
  * A public key ready to verify: the key and, for RSA and ECDSA, a context already
@@ -64,7 +88,6 @@ struct zc_sig_cache {
 	uint64_t clock;
 	struct result_slot *results;
 	size_t n_results;
-	EVP_MD *md[MD_COUNT]; /* fetched once: an implicit fetch per digest is not free */
 	struct zc_sig_cache_stats stats;
 };
 
@@ -91,9 +114,8 @@ struct zc_sig_cache *zc_sig_cache_new(size_t entries)
 		zc_sig_cache_free(c);
 		return NULL;
 	}
-	for (int i = 0; i < MD_COUNT; i++) {
-		c->md[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
-		if (!c->md[i]) {
+	for (int i = 0; i < DNS_MD_COUNT; i++) {
+		if (!dns_md(i)) {
 			zc_sig_cache_free(c);
 			return NULL;
 		}
@@ -110,9 +132,6 @@ void zc_sig_cache_free(struct zc_sig_cache *c)
 	for (size_t i = 0; i < KEY_SLOTS; i++) {
 		vkey_release(&c->keys[i].vk);
 		free(c->keys[i].key);
-	}
-	for (int i = 0; i < MD_COUNT; i++) {
-		EVP_MD_free(c->md[i]);
 	}
 	free(c->results);
 	free(c);
@@ -220,7 +239,7 @@ static EVP_PKEY *pkey_ec(const char *group, const uint8_t *k, size_t len, size_t
 /* The algorithm's digest (NULL for EdDSA, which hashes itself) and expected
  * sizes. */
 struct alg_info {
-	int md;         /* enum md_index; -1: EdDSA */
+	int md;         /* enum dns_md_index; -1: EdDSA */
 	size_t key_len; /* 0: variable (RSA) */
 	size_t sig_len; /* 0: variable (RSA) */
 	bool ecdsa;
@@ -234,14 +253,14 @@ static bool alg_lookup(uint8_t algorithm, struct alg_info *ret)
 		uint8_t alg;
 		struct alg_info info;
 	} table[] = {
-		{ 5, { MD_SHA1, 0, 0, false } },     /* RSASHA1 */
-		{ 7, { MD_SHA1, 0, 0, false } },     /* RSASHA1-NSEC3-SHA1 */
-		{ 8, { MD_SHA256, 0, 0, false } },   /* RSASHA256 */
-		{ 10, { MD_SHA512, 0, 0, false } },  /* RSASHA512 */
-		{ 13, { MD_SHA256, 64, 64, true } }, /* ECDSAP256SHA256 */
-		{ 14, { MD_SHA384, 96, 96, true } }, /* ECDSAP384SHA384 */
-		{ 15, { -1, 32, 64, false } },       /* ED25519 */
-		{ 16, { -1, 57, 114, false } },      /* ED448 */
+		{ 5, { DNS_MD_SHA1, 0, 0, false } },     /* RSASHA1 */
+		{ 7, { DNS_MD_SHA1, 0, 0, false } },     /* RSASHA1-NSEC3-SHA1 */
+		{ 8, { DNS_MD_SHA256, 0, 0, false } },   /* RSASHA256 */
+		{ 10, { DNS_MD_SHA512, 0, 0, false } },  /* RSASHA512 */
+		{ 13, { DNS_MD_SHA256, 64, 64, true } }, /* ECDSAP256SHA256 */
+		{ 14, { DNS_MD_SHA384, 96, 96, true } }, /* ECDSAP384SHA384 */
+		{ 15, { -1, 32, 64, false } },           /* ED25519 */
+		{ 16, { -1, 57, 114, false } },          /* ED448 */
 	};
 
 	for (size_t i = 0; i < ZC_ARRAY_SIZE(table); i++) {
@@ -395,8 +414,8 @@ static int crypto_verify(struct zc_sig_cache *c, uint8_t algorithm, const struct
 			 const uint8_t *sig, size_t sig_len)
 {
 	struct vkey vk = { NULL, NULL };
-	bool md_owned = false, owned = false;
-	EVP_MD *md = NULL;
+	bool owned = false;
+	const EVP_MD *md = NULL;
 	EVP_MD_CTX *mctx = NULL;
 	uint8_t digest[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0;
@@ -405,13 +424,9 @@ static int crypto_verify(struct zc_sig_cache *c, uint8_t algorithm, const struct
 	int r = -ENOMEM;
 
 	if (ai->md >= 0) {
-		md = c ? c->md[ai->md] : NULL;
+		md = dns_md(ai->md);
 		if (!md) {
-			md = EVP_MD_fetch(NULL, md_names[ai->md], NULL);
-			md_owned = true;
-			if (!md) {
-				goto out;
-			}
+			goto out;
 		}
 	}
 	r = vkey_get(c, algorithm, ai, md, key, key_len, &vk, &owned);
@@ -450,9 +465,6 @@ out:
 	if (owned) {
 		vkey_release(&vk);
 	}
-	if (md_owned) {
-		EVP_MD_free(md);
-	}
 	return r;
 }
 
@@ -483,7 +495,7 @@ int dns_verify(struct zc_sig_cache *c, uint8_t algorithm, const uint8_t *key, si
 			lens[5 + i] = (uint8_t)(data_len >> (24 - 8 * i));
 		}
 		/* The lengths make the concatenation unambiguous. */
-		ok = h && EVP_DigestInit_ex(h, c->md[MD_SHA256], NULL) == 1 &&
+		ok = h && EVP_DigestInit_ex(h, dns_md(DNS_MD_SHA256), NULL) == 1 &&
 		     EVP_DigestUpdate(h, lens, sizeof(lens)) == 1 &&
 		     EVP_DigestUpdate(h, key, key_len) == 1 &&
 		     EVP_DigestUpdate(h, data, data_len) == 1 &&
