@@ -313,5 +313,39 @@ ZC_PUBLIC ZC_MUSTCHECK int zc_pkt_from_wire(const uint8_t *wire, size_t len, ldn
  */
 ZC_PUBLIC ZC_MUSTCHECK int zc_pkt_answer_records(const uint8_t *wire, size_t len,
 						 ldns_rr_list **ret_rrs);
+/*
+ * An NSEC denial of existence read from an untrusted authority section: the NSEC
+ * RRsets the proof rests on (one or two), each with its RRSIGs by @signer. Nothing in
+ * it is to be believed before each RRset verifies with the signer's keys.
+ */
+#define ZC_DENIAL_MAX 2
+struct zc_denial {
+	ldns_rdf *signer; /* owned */
+	size_t n;
+	ldns_rr_list *rrset[ZC_DENIAL_MAX];
+	ldns_rr_list *sigs[ZC_DENIAL_MAX];
+};
+
+/*
+ * zc_nsec_denial() - whether the NSEC records of @auth (an authority section) prove,
+ * once their signatures verify, that @qname has no @qtype RRset: with @nxdomain, that
+ * the name does not exist and no wildcard could have answered for it (RFC 4035
+ * §3.1.3.2, §5.4); without, NODATA (an NSEC at the name without @qtype and CNAME, or
+ * the name an empty non-terminal). An NSEC from the parent side of a zone cut (NS
+ * without SOA) or at a DNAME proves nothing below it (RFC 6840 §4.1), nor does a
+ * wildcard-expanded one (RRSIG labels below the owner's). NSEC3 and wildcard
+ * answers are not read here: no proof, ask a validating resolver. Returns 0 and
+ * fills @ret (release with zc_denial_release()), ZC_EBOGUS (no proof here), -EINVAL
+ * or -ENOMEM.
+ */
+ZC_PUBLIC ZC_MUSTCHECK int zc_nsec_denial(const ldns_rr_list *auth, const ldns_rdf *qname,
+					  ldns_rr_type qtype, bool nxdomain,
+					  struct zc_denial *ret);
+/* zc_denial_release() - frees what @d holds; NULL is a no-op. */
+ZC_PUBLIC void zc_denial_release(struct zc_denial *d);
+
+/* zc_pkt_authority_records() - the same for the authority section. */
+ZC_PUBLIC ZC_MUSTCHECK int zc_pkt_authority_records(const uint8_t *wire, size_t len,
+						    ldns_rr_list **ret_rrs);
 
 #endif

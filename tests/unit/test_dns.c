@@ -1884,6 +1884,212 @@ static void test_ecdsa_der_like_openssl(void **state)
 	assert_int_equal(dns_ecdsa_der(sig, 98, der), 0);
 }
 
+/* --- NSEC denials (zc_nsec_denial) ------------------------------------------- */
+
+#define DEN_SIG " 300 20261227224955 20261127214955 12345 z.test. " \
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="
+#define DEN_C1 "_dsboot.c1.example._signal.ns1.z.test."
+#define DEN_C3 "_dsboot.c3.example._signal.ns1.z.test."
+
+/* The authority section of @n texts: NSEC records and RRSIGs. */
+static ldns_rr_list *auth_new(const char *const *texts, size_t n)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+
+	for (size_t i = 0; i < n; i++) {
+		assert_true(ldns_rr_list_push_rr(l, rr_new(texts[i])));
+	}
+	return l;
+}
+
+static int denial_of(const char *const *texts, size_t n, const char *qname, ldns_rr_type t,
+		     bool nxdomain, struct zc_denial *d)
+{
+	ldns_rr_list *auth = auth_new(texts, n);
+	ldns_rdf *q = name_new(qname);
+	int r = zc_nsec_denial(auth, q, t, nxdomain, d);
+
+	ldns_rdf_deep_free(q);
+	ldns_rr_list_deep_free(auth);
+	return r;
+}
+
+#define DEN(texts, q, t, nx, d) denial_of(texts, ZC_ARRAY_SIZE(texts), q, t, nx, d)
+
+static bool signer_is(const struct zc_denial *d, const char *text)
+{
+	ldns_rdf *n = name_new(text);
+	bool eq = zc_name_equal(d->signer, n);
+
+	ldns_rdf_deep_free(n);
+	return eq;
+}
+
+static void test_nsec_denial_nxdomain(void **state)
+{
+	/* c2 lies between c1 and c3; *.example._signal.ns1.z.test between ns1 and c1 */
+	static const char *const both[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " CDS CDNSKEY RRSIG NSEC",
+		DEN_C1 " 300 IN RRSIG NSEC 13 7" DEN_SIG,
+		"ns1.z.test. 300 IN NSEC " DEN_C1 " A RRSIG NSEC",
+		"ns1.z.test. 300 IN RRSIG NSEC 13 3" DEN_SIG,
+	};
+	static const char *const no_wildcard[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " CDS CDNSKEY RRSIG NSEC",
+		DEN_C1 " 300 IN RRSIG NSEC 13 7" DEN_SIG,
+	};
+	/* the last NSEC of the zone names the apex as next */
+	static const char *const last[] = {
+		DEN_C3 " 300 IN NSEC z.test. CDS CDNSKEY RRSIG NSEC",
+		DEN_C3 " 300 IN RRSIG NSEC 13 7" DEN_SIG,
+		"ns1.z.test. 300 IN NSEC " DEN_C1 " A RRSIG NSEC",
+		"ns1.z.test. 300 IN RRSIG NSEC 13 3" DEN_SIG,
+	};
+	/* the NSEC RRSIG of a wildcard expansion (labels 6 of 7) proves nothing */
+	static const char *const expanded[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " CDS CDNSKEY RRSIG NSEC",
+		DEN_C1 " 300 IN RRSIG NSEC 13 6" DEN_SIG,
+		"ns1.z.test. 300 IN NSEC " DEN_C1 " A RRSIG NSEC",
+		"ns1.z.test. 300 IN RRSIG NSEC 13 3" DEN_SIG,
+	};
+	static const char *const unsigned_nsec[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " CDS CDNSKEY RRSIG NSEC",
+		"ns1.z.test. 300 IN NSEC " DEN_C1 " A RRSIG NSEC",
+	};
+	/* two records in one NSEC RRset: not a chain a signer writes */
+	static const char *const twice[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " CDS CDNSKEY RRSIG NSEC",
+		DEN_C1 " 300 IN NSEC zz.z.test. CDS CDNSKEY RRSIG NSEC",
+		DEN_C1 " 300 IN RRSIG NSEC 13 7" DEN_SIG,
+		"ns1.z.test. 300 IN NSEC " DEN_C1 " A RRSIG NSEC",
+		"ns1.z.test. 300 IN RRSIG NSEC 13 3" DEN_SIG,
+	};
+	static const char *const nsec3[] = {
+		"0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.z.test. 300 IN NSEC3 1 0 0 - "
+		"2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S A RRSIG",
+		"0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.z.test. 300 IN RRSIG NSEC3 13 3" DEN_SIG,
+	};
+	struct zc_denial d;
+	(void)state;
+
+	assert_int_equal(DEN(both, "_dsboot.c2.example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS,
+			     true, &d),
+			 0);
+	assert_int_equal(d.n, 2);
+	assert_true(signer_is(&d, "z.test."));
+	for (size_t i = 0; i < d.n; i++) {
+		assert_int_equal(ldns_rr_list_rr_count(d.rrset[i]), 1);
+		assert_int_equal(ldns_rr_list_rr_count(d.sigs[i]), 1);
+	}
+	zc_denial_release(&d);
+	zc_denial_release(NULL);
+	/* the same records say nothing of a NODATA, nor of a name that exists */
+	assert_int_equal(DEN(both, "_dsboot.c2.example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS,
+			     false, &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(both, DEN_C1, LDNS_RR_TYPE_CDS, true, &d), ZC_EBOGUS);
+	/* outside the zone the signer signs for */
+	assert_int_equal(DEN(both, "c2.example.", LDNS_RR_TYPE_CDS, true, &d), ZC_EBOGUS);
+	assert_int_equal(DEN(no_wildcard, "_dsboot.c2.example._signal.ns1.z.test.",
+			     LDNS_RR_TYPE_CDS, true, &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(last, "_dsboot.c4.example._signal.ns1.z.test.", LDNS_RR_TYPE_CDNSKEY,
+			     true, &d),
+			 0);
+	assert_int_equal(d.n, 2);
+	zc_denial_release(&d);
+	assert_int_equal(DEN(expanded, "_dsboot.c2.example._signal.ns1.z.test.",
+			     LDNS_RR_TYPE_CDS, true, &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(unsigned_nsec, "_dsboot.c2.example._signal.ns1.z.test.",
+			     LDNS_RR_TYPE_CDS, true, &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(twice, "_dsboot.c2.example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS,
+			     true, &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(nsec3, "_dsboot.c2.example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS,
+			     true, &d),
+			 ZC_EBOGUS);
+	{
+		ldns_rdf *z = name_new("z.test.");
+
+		assert_int_equal(zc_nsec_denial(NULL, z, LDNS_RR_TYPE_CDS, true, &d), ZC_EBOGUS);
+		ldns_rdf_deep_free(z);
+	}
+	assert_int_equal(zc_nsec_denial(NULL, NULL, LDNS_RR_TYPE_CDS, true, &d), -EINVAL);
+	assert_int_equal(d.n, 0);
+}
+
+static void test_nsec_denial_nodata_and_cuts(void **state)
+{
+	static const char *const at_name[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " TXT RRSIG NSEC",
+		DEN_C1 " 300 IN RRSIG NSEC 13 7" DEN_SIG,
+	};
+	static const char *const alias[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " CNAME RRSIG NSEC",
+		DEN_C1 " 300 IN RRSIG NSEC 13 7" DEN_SIG,
+	};
+	/* example._signal.ns1.z.test has descendants and no records: empty non-terminal */
+	static const char *const ent[] = {
+		"ns1.z.test. 300 IN NSEC " DEN_C1 " A RRSIG NSEC",
+		"ns1.z.test. 300 IN RRSIG NSEC 13 3" DEN_SIG,
+	};
+	/* _signal.ns1.z.test is delegated: the parent's NSEC there (NS, no SOA) proves
+	 * nothing below it, nor of CDS at it; at a DNAME, nothing below it */
+	static const char *const cut[] = {
+		"_signal.ns1.z.test. 300 IN NSEC zz.z.test. NS RRSIG NSEC",
+		"_signal.ns1.z.test. 300 IN RRSIG NSEC 13 4" DEN_SIG,
+		"ns1.z.test. 300 IN NSEC _signal.ns1.z.test. A RRSIG NSEC",
+		"ns1.z.test. 300 IN RRSIG NSEC 13 3" DEN_SIG,
+	};
+	static const char *const dname[] = {
+		"_signal.ns1.z.test. 300 IN NSEC zz.z.test. DNAME RRSIG NSEC",
+		"_signal.ns1.z.test. 300 IN RRSIG NSEC 13 4" DEN_SIG,
+		"ns1.z.test. 300 IN NSEC _signal.ns1.z.test. A RRSIG NSEC",
+		"ns1.z.test. 300 IN RRSIG NSEC 13 3" DEN_SIG,
+	};
+	/* the child's apex NSEC (SOA) may speak for its own name */
+	static const char *const apex[] = {
+		"_signal.ns1.z.test. 300 IN NSEC " DEN_C1 " NS SOA RRSIG NSEC DNSKEY",
+		"_signal.ns1.z.test. 300 IN RRSIG NSEC 13 4 300 20261227224955 20261127214955 "
+		"12345 _signal.ns1.z.test. "
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==",
+	};
+	/* signed by a zone that is not an ancestor of the name */
+	static const char *const stranger[] = {
+		DEN_C1 " 300 IN NSEC " DEN_C3 " TXT RRSIG NSEC",
+		DEN_C1 " 300 IN RRSIG NSEC 13 7 300 20261227224955 20261127214955 12345 "
+		"other.test. "
+		"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==",
+	};
+	struct zc_denial d;
+	(void)state;
+
+	assert_int_equal(DEN(at_name, DEN_C1, LDNS_RR_TYPE_CDS, false, &d), 0);
+	assert_int_equal(d.n, 1);
+	zc_denial_release(&d);
+	assert_int_equal(DEN(at_name, DEN_C1, LDNS_RR_TYPE_TXT, false, &d), ZC_EBOGUS);
+	assert_int_equal(DEN(at_name, DEN_C1, LDNS_RR_TYPE_CDS, true, &d), ZC_EBOGUS);
+	assert_int_equal(DEN(alias, DEN_C1, LDNS_RR_TYPE_CDS, false, &d), ZC_EBOGUS);
+	assert_int_equal(DEN(ent, "example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS, false, &d), 0);
+	assert_int_equal(d.n, 1);
+	zc_denial_release(&d);
+	assert_int_equal(DEN(ent, "example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS, true, &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(cut, "_dsboot.c2.example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS, true,
+			     &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(cut, "_signal.ns1.z.test.", LDNS_RR_TYPE_CDS, false, &d), ZC_EBOGUS);
+	assert_int_equal(DEN(dname, "_dsboot.c2.example._signal.ns1.z.test.", LDNS_RR_TYPE_CDS,
+			     true, &d),
+			 ZC_EBOGUS);
+	assert_int_equal(DEN(apex, "_signal.ns1.z.test.", LDNS_RR_TYPE_CDS, false, &d), 0);
+	assert_true(signer_is(&d, "_signal.ns1.z.test."));
+	zc_denial_release(&d);
+	assert_int_equal(DEN(stranger, DEN_C1, LDNS_RR_TYPE_CDS, false, &d), ZC_EBOGUS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1923,6 +2129,8 @@ int main(void)
 		cmocka_unit_test(test_pkt_from_wire),
 		cmocka_unit_test(test_pkt_opt_tsig_rules),
 		cmocka_unit_test(test_pkt_answer_records),
+		cmocka_unit_test(test_nsec_denial_nxdomain),
+		cmocka_unit_test(test_nsec_denial_nodata_and_cuts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

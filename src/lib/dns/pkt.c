@@ -133,20 +133,22 @@ int zc_pkt_from_wire(const uint8_t *wire, size_t len, ldns_pkt **ret_pkt)
 }
 
 /*
- * The answer section only: the question skipped, authority and additional records
- * never parsed (a positive answer from an authoritative server carries its NS RRset
- * and their RRSIGs there, as many records as the answer itself). Each record must
- * end where its RDLENGTH says (see pkt_precheck).
+ * The records of one section, answer or authority: the question skipped, the records
+ * before the section stepped over by their RDLENGTH, the later sections never parsed
+ * (a positive answer from an authoritative server carries its NS RRset and their
+ * RRSIGs in the authority section, as many records as the answer itself). Each record
+ * must end where its RDLENGTH says (see pkt_precheck).
  */
-int zc_pkt_answer_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rrs)
+static int section_records(const uint8_t *wire, size_t len, ldns_pkt_section sec,
+			   ldns_rr_list **ret_rrs)
 {
 	struct zc_wire w;
-	uint16_t qdcount, ancount;
+	uint16_t qdcount, ancount, nscount, skip, take;
 	size_t pos = DNS_HEADER_LEN;
 	ldns_rr_list *rrs;
 	int r = 0;
 
-	if (!wire || !ret_rrs) {
+	if (!wire || !ret_rrs || (sec != LDNS_SECTION_ANSWER && sec != LDNS_SECTION_AUTHORITY)) {
 		return -EINVAL;
 	}
 	if (len < DNS_HEADER_LEN || len > DNS_MAX_MESSAGE) {
@@ -156,17 +158,32 @@ int zc_pkt_answer_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rr
 	zc_wire_bytes(&w, NULL, 4); /* ID, flags */
 	qdcount = zc_wire_u16(&w);
 	ancount = zc_wire_u16(&w);
+	nscount = zc_wire_u16(&w);
+	skip = sec == LDNS_SECTION_ANSWER ? 0 : ancount;
+	take = sec == LDNS_SECTION_ANSWER ? ancount : nscount;
 	for (unsigned i = 0; i < qdcount; i++) {
 		if (!zc_wire_skip_name(wire, len, &pos) || pos + 4 > len) {
 			return ZC_EMALF;
 		}
 		pos += 4;
 	}
+	for (unsigned i = 0; i < skip; i++) {
+		size_t end = 0;
+
+		r = rr_rdata_end(wire, len, pos, &end);
+		if (r < 0) {
+			return r;
+		}
+		if (end > len) {
+			return ZC_EMALF;
+		}
+		pos = end;
+	}
 	rrs = ldns_rr_list_new();
 	if (!rrs) {
 		return -ENOMEM;
 	}
-	for (unsigned i = 0; i < ancount && r == 0; i++) {
+	for (unsigned i = 0; i < take && r == 0; i++) {
 		ldns_rr *rr = NULL;
 		size_t end = 0;
 		ldns_status st;
@@ -175,7 +192,7 @@ int zc_pkt_answer_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rr
 		if (r < 0) {
 			break;
 		}
-		st = ldns_wire2rr(&rr, wire, len, &pos, LDNS_SECTION_ANSWER);
+		st = ldns_wire2rr(&rr, wire, len, &pos, sec);
 		if (st != LDNS_STATUS_OK) {
 			ldns_rr_free(rr);
 			r = dns_err_from_ldns(st);
@@ -193,4 +210,14 @@ int zc_pkt_answer_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rr
 	}
 	*ret_rrs = rrs;
 	return 0;
+}
+
+int zc_pkt_answer_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rrs)
+{
+	return section_records(wire, len, LDNS_SECTION_ANSWER, ret_rrs);
+}
+
+int zc_pkt_authority_records(const uint8_t *wire, size_t len, ldns_rr_list **ret_rrs)
+{
+	return section_records(wire, len, LDNS_SECTION_AUTHORITY, ret_rrs);
 }

@@ -491,6 +491,9 @@ struct sigctx {
 	unsigned type;              /* 0 CDS, 1 CDNSKEY */
 	ldns_rdf *name;             /* the signal name */
 	ldns_rr_list *rrset, *sigs; /* the unvalidated answer being checked */
+	bool denial;                /* or an unvalidated denial, in den */
+	unsigned rcode;             /* the denial's: NXDOMAIN or NOERROR (NODATA) */
+	struct zc_denial den;
 	struct sigctx *next;        /* waiting for its signer's keys */
 };
 
@@ -513,6 +516,7 @@ static void sigctx_free(struct sigctx *c)
 	ldns_rdf_deep_free(c->name);
 	ldns_rr_list_deep_free(c->rrset);
 	ldns_rr_list_deep_free(c->sigs);
+	zc_denial_release(&c->den);
 	free(c);
 }
 
@@ -565,6 +569,8 @@ static void signal_resolve(struct sigctx *c)
 	ldns_rr_list_deep_free(c->rrset);
 	ldns_rr_list_deep_free(c->sigs);
 	c->rrset = c->sigs = NULL;
+	zc_denial_release(&c->den);
+	c->denial = false;
 	if (!scan->res || zc_resolver_resolve(scan->res, c->name, signal_type(c), on_signal, c) < 0) {
 		c->job->signals[c->idx].status[c->type] = ZC_ERESOLV;
 		signal_done(c);
@@ -576,15 +582,29 @@ static void signal_check(struct sigctx *c, const ldns_rr_list *keys)
 {
 	struct zc_scan *scan = c->job->scan;
 	struct scan_signal *s = &c->job->signals[c->idx];
+	bool ok = keys != NULL;
 
-	if (!keys || zc_rrsig_check_cached(scan->sigcache, c->rrset, c->sigs, keys,
-					   scan_now(scan), NULL, 0, NULL) != 0) {
+	if (c->denial) {
+		/* every NSEC RRset of the proof, each by the signer's keys */
+		for (size_t i = 0; ok && i < c->den.n; i++) {
+			ok = zc_rrsig_check_cached(scan->sigcache, c->den.rrset[i], c->den.sigs[i],
+						   keys, scan_now(scan), NULL, 0, NULL) == 0;
+		}
+		if (ok) {
+			c->rrset = ldns_rr_list_new(); /* no records: what a resolver says */
+			ok = c->rrset != NULL;
+		}
+	} else {
+		ok = ok && zc_rrsig_check_cached(scan->sigcache, c->rrset, c->sigs, keys,
+						 scan_now(scan), NULL, 0, NULL) == 0;
+	}
+	if (!ok) {
 		signal_resolve(c);
 		return;
 	}
 	scan->stats.signals_checked++;
 	s->status[c->type] = 0;
-	s->rcode[c->type] = LDNS_RCODE_NOERROR;
+	s->rcode[c->type] = c->denial ? c->rcode : LDNS_RCODE_NOERROR;
 	s->security[c->type] = ZC_SEC_SECURE;
 	s->rrset[c->type] = c->rrset;
 	c->rrset = NULL;
@@ -769,11 +789,40 @@ static void signal_plain(struct sigctx *c)
 }
 
 /*
+ * An authoritative answer without the signal (@rcode NXDOMAIN, or NOERROR with an
+ * empty answer section): when its authority section holds an NSEC proof that the
+ * signal is not there (zc_nsec_denial()), the proof goes into c->den and its signer
+ * is returned; else NULL.
+ */
+static const ldns_rdf *signal_denial(struct sigctx *c, const struct zc_answer *ans,
+				     unsigned rcode)
+{
+	ldns_rr_list *auth = NULL;
+	int r;
+
+	ldns_rr_list_deep_free(c->rrset); /* what signal_take() left */
+	ldns_rr_list_deep_free(c->sigs);
+	c->rrset = c->sigs = NULL;
+	if (ans->wire_len < 12 || ans->wire[6] != 0 || ans->wire[7] != 0 ||
+	    zc_pkt_authority_records(ans->wire, ans->wire_len, &auth) != 0) {
+		return NULL;
+	}
+	r = zc_nsec_denial(auth, c->name, signal_type(c), rcode == LDNS_RCODE_NXDOMAIN, &c->den);
+	ldns_rr_list_deep_free(auth);
+	if (r != 0) {
+		return NULL;
+	}
+	c->denial = true;
+	c->rcode = rcode;
+	return c->den.signer;
+}
+
+/*
  * The answer of the signal's own nameserver. Not authoritative, or no answer: the
- * unvalidating resolver finds the signal zone's servers. Authoritative and plain:
- * checked against the signer's keys as a resolver's answer would be. Any other
- * authoritative answer (none, a denial, an alias, a failed check): the validating
- * resolver decides.
+ * unvalidating resolver finds the signal zone's servers. Authoritative and plain,
+ * or an authoritative NSEC denial: checked against the signer's keys as a
+ * resolver's answer would be. Any other authoritative answer (an alias, a wildcard,
+ * NSEC3, a failed check): the validating resolver decides.
  */
 static void on_signal_direct(const struct zc_answer *ans, void *ud)
 {
@@ -796,12 +845,15 @@ static void on_signal_direct(const struct zc_answer *ans, void *ud)
 		signer = signal_take(c, an);
 	}
 	if (!signer) {
+		signer = signal_denial(c, ans, rcode);
+	}
+	if (!signer) {
 		ldns_rr_list_deep_free(an);
 		signal_resolve(c);
 		return;
 	}
 	c->job->scan->stats.signals_direct_taken++;
-	signal_keys(c, signer); /* signer points into c->sigs, not into an */
+	signal_keys(c, signer); /* signer points into c->sigs or c->den, not into an */
 	ldns_rr_list_deep_free(an);
 }
 

@@ -97,6 +97,28 @@ def test_signals_asked_at_their_nameserver_first(zonecut, tb, zonefile):
                      re.M), run.describe()
 
 
+def test_signal_denial_checked_with_the_signers_keys(zonecut, tb, zonefile):
+    """boot-missing has no signal under one of its nameservers: that server answers
+    NXDOMAIN with the NSEC records that prove it (the name, and the wildcard at the
+    closest encloser). They are checked with the signer's keys, as the resolver
+    would, and the result is the resolver's: secure, NXDOMAIN, no records."""
+    run = scan(zonecut, tb, "--zone", zonefile, "--child", "boot-missing.example.",
+               "--workers", "1", global_args=("-v", "-v", "-v"))
+    d = expect(run, "boot-missing.example.", "rejected")
+    assert set(d["reasons"]) == {"bootstrap-signal-missing"}, d
+    n = len(d["evidence"]["signals"])
+    denied = [s for s in d["evidence"]["signals"] if s["CDS"]["rcode"] == "NXDOMAIN"]
+    assert denied, d["evidence"]
+    for s in denied:
+        for t in ("CDS", "CDNSKEY"):
+            assert s[t]["status"] == "ok" and s[t]["rcode"] == "NXDOMAIN", s
+            assert s[t]["security"] == "secure" and s[t]["records"] == [], s
+    assert re.search(r"RFC 9615 signals: %d checked with the signer's keys, 0 validated by "
+                     r"the resolver; %d asked at their own nameserver first, %d of them "
+                     r"checked from its answer" % (2 * n, 2 * n, 2 * n), run.stderr), \
+        run.describe()
+
+
 def test_wildcard_signals_go_to_the_resolver(zonecut, tb, zonefile):
     """Signals synthesised from *._signal.<ns> (RRSIG Labels below the name's): the
     validating resolver proves the expansion and vouches for them; zonecut's own
