@@ -233,20 +233,23 @@ def zonecut_best(repeat, *args, **kw):
 # --- dnsperf -----------------------------------------------------------------------------
 
 
-def dnsperf_once(w, clients, outstanding, seconds, outdir, tag="", pgids=(), stats=None):
+def dnsperf_once(w, clients, outstanding, seconds, outdir, tag="", pgids=(), stats=None,
+                 mode="udp"):
     """Every provider address queried at once by its own dnsperf with its share of
-    the scan's questions; returns the total rate, the lost queries, the rate per
-    address. @stats (a dict) gets the servers' CPU and wakeups per query."""
+    the scan's questions, over @mode (udp or tcp); returns the total rate, the lost
+    queries, the rate per address. @stats (a dict) gets the servers' CPU and wakeups
+    per query."""
     dnsperf = which("dnsperf")
     qdir = os.path.join(w["dir"], "queries")
     addrs = sorted(f[:-4] for f in os.listdir(qdir) if f.endswith(".txt"))
     procs = []
     cpu0, wake0 = group_cpu(pgids), group_wakeups(pgids)
     for a in addrs:
-        path = os.path.join(outdir, "dnsperf-%s-c%d-q%d%s.txt" % (a, clients, outstanding, tag))
+        path = os.path.join(outdir, "dnsperf-%s-%s-c%d-q%d%s.txt" % (
+            a, mode, clients, outstanding, tag))
         f = open(path, "w")
         procs.append((a, path, f, subprocess.Popen(
-            [dnsperf, "-s", a, "-d", os.path.join(qdir, a + ".txt"), "-D", "-l",
+            [dnsperf, "-m", mode, "-s", a, "-d", os.path.join(qdir, a + ".txt"), "-D", "-l",
              str(seconds), "-c", str(clients), "-q", str(outstanding), "-t", "2"],
             stdout=f, stderr=subprocess.STDOUT)))
     total, lost, per, done = 0.0, 0, {}, 0
@@ -267,8 +270,8 @@ def dnsperf_once(w, clients, outstanding, seconds, outdir, tag="", pgids=(), sta
     if stats is not None and done:
         stats["server_us_per_query"] = cpu * 1e6 / done
         stats["queries_per_wakeup"] = done / wakeups if wakeups else 0
-    log("dnsperf -c %d -q %d on %d addresses: %.0f queries/s (lost %d)%s"
-        % (clients, outstanding, len(addrs), total, lost,
+    log("dnsperf -m %s -c %d -q %d on %d addresses: %.0f queries/s (lost %d)%s"
+        % (mode, clients, outstanding, len(addrs), total, lost,
            "; servers %.1f CPU us/query, %.1f queries per wakeup" % (
                stats["server_us_per_query"], stats["queries_per_wakeup"])
            if stats and "server_us_per_query" in stats else ""))
@@ -276,7 +279,8 @@ def dnsperf_once(w, clients, outstanding, seconds, outdir, tag="", pgids=(), sta
 
 
 def dnsperf_ceiling(w, seconds, outdir, pgids=()):
-    """The best total of dnsperf_once() over a few client settings."""
+    """The best total of dnsperf_once() over a few client settings, UDP and TCP (the
+    same questions over TCP, each dnsperf client on one connection)."""
     dnsperf = which("dnsperf")
     if not dnsperf:
         return None
@@ -289,29 +293,33 @@ def dnsperf_ceiling(w, seconds, outdir, pgids=()):
                              stderr=subprocess.DEVNULL) for a in addrs]
     for p in warm:
         p.wait()
-    for clients, outstanding in ((1, 20), (1, 50), (1, 100), (2, 200)):
+    by_mode = {}
+    for mode, clients, outstanding in (("udp", 1, 20), ("udp", 1, 50), ("udp", 1, 100),
+                                       ("udp", 2, 200), ("tcp", 1, 100), ("tcp", 4, 200)):
         st = {}
         total, lost, per = dnsperf_once(w, clients, outstanding, seconds, outdir,
-                                        pgids=pgids, stats=st)
+                                        pgids=pgids, stats=st, mode=mode)
         totals.append(total)
+        by_mode[mode] = max(by_mode.get(mode, 0), total)
         if best is None or total > best["qps"]:
             best = {"qps": total, "clients": clients, "outstanding": outstanding,
-                    "per_server": per, "lost": lost, "seconds": seconds}
+                    "mode": mode, "per_server": per, "lost": lost, "seconds": seconds}
             best.update(st)
     best["all"] = totals
+    best["by_mode"] = by_mode
     return best
 
 
-def paired_rounds(n, zc, w, outdir, ceiling, pgids):
-    """@n rounds of dnsperf (the ceiling's setting) then zonecut (defaults), back to
-    back: on a shared machine whose speed drifts, each ratio compares two
-    measurements taken under the same conditions."""
+def paired_rounds(n, zc, w, outdir, ceiling, pgids, tcp_args=None):
+    """@n rounds of dnsperf (the ceiling's setting) then zonecut (defaults), and
+    zonecut over TCP (@tcp_args) when given, back to back: on a shared machine whose
+    speed drifts, each ratio compares measurements taken under the same conditions."""
     rounds = []
     for i in range(n):
         st = {}
         total, lost, _ = dnsperf_once(w, ceiling["clients"], ceiling["outstanding"],
                                       ceiling["seconds"], outdir, tag="-pair%d" % i,
-                                      pgids=pgids, stats=st)
+                                      pgids=pgids, stats=st, mode=ceiling.get("mode", "udp"))
         r = zonecut_scan(zc, w, w["parent_zone"], "w1-pair%d" % i, outdir, [], pgids)
         os.unlink(r["out"])
         rounds.append({"dnsperf_qps": total, "dnsperf_lost": lost, "zonecut_qps": r["qps"],
@@ -320,8 +328,18 @@ def paired_rounds(n, zc, w, outdir, ceiling, pgids):
                        "dnsperf_per_wakeup": st.get("queries_per_wakeup", 0),
                        "zonecut_server_us": r["server_us_per_query"],
                        "zonecut_per_wakeup": r["queries_per_wakeup"]})
-        log("round %d: dnsperf %.0f queries/s, zonecut %.0f queries/s: %.0f %%" % (
-            i + 1, total, r["qps"], 100 * rounds[-1]["ratio"]))
+        msg = "round %d: dnsperf %.0f queries/s, zonecut %.0f queries/s: %.0f %%" % (
+            i + 1, total, r["qps"], 100 * rounds[-1]["ratio"])
+        if tcp_args:
+            t = zonecut_scan(zc, w, w["parent_zone"], "w1-pair%d-tcp" % i, outdir, tcp_args,
+                             pgids)
+            os.unlink(t["out"])
+            rounds[-1].update({"tcp_qps": t["qps"], "tcp_wall": t["wall"],
+                               "tcp_ratio": t["qps"] / total if total else 0,
+                               "tcp_server_us": t["server_us_per_query"]})
+            msg += "; zonecut over TCP %.0f queries/s: %.0f %%" % (
+                t["qps"], 100 * rounds[-1]["tcp_ratio"])
+        log(msg)
     return rounds
 
 
@@ -514,6 +532,8 @@ def main():
     ap.add_argument("--dnsperf-seconds", type=int, default=10)
     ap.add_argument("--raise", dest="raised", default="--inflight-per-server 50",
                     help="options of the raised-limits run")
+    ap.add_argument("--tcp", dest="tcp", default="--tcp-only --inflight-per-server 50",
+                    help="options of the run over TCP (pipelined, RFC 7766); '' for none")
     ap.add_argument("--cds-limit", type=int, default=0,
                     help="dnssec-cds on at most this many rollover children (0: all)")
     ap.add_argument("--repeat", type=int, default=3,
@@ -537,6 +557,7 @@ def main():
     res = {"machine": machine(), "args": vars(a), "zonecut": zc,
            "command": " ".join([sys.argv[0]] + sys.argv[1:])}
     raised = a.raised.split()
+    tcp = a.tcp.split()
     lines = []
 
     if not a.no_w1:
@@ -555,6 +576,9 @@ def main():
             expect = workload.read_expect(w["expect"])
             ref_dec, _ = decisions(ref["out"])
             runs = {"c1": ref, "default": dflt, "raised": rais}
+            if tcp:
+                runs["tcp"] = zonecut_best(a.repeat, zc, w, w["parent_zone"], "w1-tcp", outdir,
+                                           tcp, pgids)
             for k, r in runs.items():
                 dec, _ = decisions(r["out"])
                 r["same_as_c1"] = dec == ref_dec
@@ -585,7 +609,8 @@ def main():
                     log("dnssec-cds: %d of %d DS sets equal to zonecut's" % (
                         same, cds["delegations"]))
             if res["dnsperf"] and a.pairs:
-                res["pairs"] = paired_rounds(a.pairs, zc, w, outdir, res["dnsperf"], pgids)
+                res["pairs"] = paired_rounds(a.pairs, zc, w, outdir, res["dnsperf"], pgids,
+                                             tcp or None)
             if not a.no_profile:
                 res["profile"] = perf_profile(zc, w, outdir, raised, pgids)
         finally:
@@ -626,6 +651,9 @@ def main():
                              w1["default"]["expect_bad"]))
         lines.append(fmt_row("W1 zonecut %s" % " ".join(raised), w1["raised"],
                              w1["raised"]["same_as_c1"], w1["raised"]["expect_bad"]))
+        if "tcp" in w1:
+            lines.append(fmt_row("W1 zonecut %s" % " ".join(tcp), w1["tcp"],
+                                 w1["tcp"]["same_as_c1"], w1["tcp"]["expect_bad"]))
         rz = res["rollover_zonecut"]
         lines.append(fmt_row("W1 rollover subset, zonecut", rz))
         if res.get("dnssec_cds"):
@@ -639,15 +667,19 @@ def main():
         lines.append(fmt_row("W2 zonecut (defaults)", res["w2"], None, res["w2"]["expect_bad"]))
     lines.append("")
     if "w1" in res:
-        best = max(res["w1"]["default"]["qps"], res["w1"]["raised"]["qps"])
-        bestd = max(res["w1"]["default"]["deleg_per_s"], res["w1"]["raised"]["deleg_per_s"])
+        w1runs = [r for k, r in res["w1"].items() if k != "c1"]
+        best = max(r["qps"] for r in w1runs)
+        bestd = max(r["deleg_per_s"] for r in w1runs)
         if res.get("dnsperf"):
             d = res["dnsperf"]
             lines.append("Server ceiling (dnsperf, one per provider address at once, same "
-                         "questions, -c %d -q %d, %d s): **%.0f queries/s**; zonecut reaches "
-                         "%.0f queries/s = **%.0f %%** of it. The servers under that dnsperf "
+                         "questions, -m %s -c %d -q %d, %d s; best over UDP %.0f, over TCP "
+                         "%.0f): **%.0f queries/s**; zonecut reaches %.0f queries/s (its best "
+                         "W1 run) = **%.0f %%** of it. The servers under that dnsperf "
                          "run: %.1f CPU us per query, %.1f queries per wakeup." % (
-                             d["clients"], d["outstanding"], d["seconds"], d["qps"], best,
+                             d.get("mode", "udp"), d["clients"], d["outstanding"], d["seconds"],
+                             d.get("by_mode", {}).get("udp", 0),
+                             d.get("by_mode", {}).get("tcp", 0), d["qps"], best,
                              100 * best / d["qps"], d.get("server_us_per_query", 0),
                              d.get("queries_per_wakeup", 0)))
         if res.get("pairs"):
@@ -660,6 +692,13 @@ def main():
                              for x in pr) +
                          "; median **%.0f %%**, lowest %.0f %%." % (
                              100 * ratios[len(ratios) // 2], 100 * ratios[0]))
+            if all("tcp_ratio" in x for x in pr):
+                tr = sorted(x["tcp_ratio"] for x in pr)
+                lines.append("The same rounds, zonecut %s right after: " % " ".join(tcp) +
+                             "; ".join("%.0f queries/s = %.0f %%" % (
+                                 x["tcp_qps"], 100 * x["tcp_ratio"]) for x in pr) +
+                             "; median **%.0f %%**, lowest %.0f %%." % (
+                                 100 * tr[len(tr) // 2], 100 * tr[0]))
             lines.append("")
             lines.append("The servers in each round (NSD CPU per query answered, queries "
                          "per NSD wakeup, i.e. per voluntary context switch): " + "; ".join(
@@ -671,7 +710,8 @@ def main():
             # the strictest reading: the highest rate either tool reached anywhere
             # in this run, every setting and round counted
             dmax = max(res["dnsperf"]["all"] + [x["dnsperf_qps"] for x in res["pairs"]])
-            zmax = max([best] + [x["zonecut_qps"] for x in res["pairs"]])
+            zmax = max([best] + [x["zonecut_qps"] for x in res["pairs"]] +
+                       [x.get("tcp_qps", 0) for x in res["pairs"]])
             lines.append("")
             lines.append("Highest rates anywhere in this run (every dnsperf setting and round, "
                          "every zonecut W1 run): dnsperf %.0f, zonecut %.0f queries/s = "
@@ -707,7 +747,7 @@ def main():
         json.dump(res, f, indent=1, default=str)
     log("results in %s" % outdir)
     ok = True
-    for k in ("c1", "default", "raised"):
+    for k in ("c1", "default", "raised", "tcp"):
         r = res.get("w1", {}).get(k)
         if r and (r["expect_bad"] or not r.get("same_as_c1", True)):
             ok = False

@@ -164,6 +164,27 @@ def test_concurrency_does_not_change_decisions(zonecut, wl, tmp_path):
         len(diff), diff[0], key(one[diff[0]]), key(many[diff[0]]))
 
 
+def test_tcp_only_same_decisions(zonecut, wl, tmp_path):
+    """Over TCP only (RFC 7766: connections reused, queries pipelined on them), the
+    scan decides every delegation as over UDP, and asks every question over TCP."""
+    udp, _, _ = run_scan(zonecut, wl, wl["parent_zone"], str(tmp_path / "udp.jsonl"))
+    tcp, err, _ = run_scan(zonecut, wl, wl["parent_zone"], str(tmp_path / "tcp.jsonl"),
+                           "--tcp-only", "--inflight-per-server", "50")
+    assert set(udp) == set(tcp)
+    diff = [c for c in udp if key(udp[c]) != key(tcp[c])]
+    assert not diff, "%d decisions differ, e.g. %s: %s vs %s" % (
+        len(diff), diff[0], key(udp[diff[0]]), key(tcp[diff[0]]))
+    transports = set()
+    for d in tcp.values():
+        assert d["queries"] == udp[d["child"]]["queries"], d
+        for srv in d["evidence"]["servers"]:
+            for t in ("CDS", "CDNSKEY", "DNSKEY"):
+                if t in srv and "transport" in srv[t]:
+                    transports.add(srv[t]["transport"])
+    assert transports == {"tcp"}, transports
+    assert "%d delegations: " % N in err, err
+
+
 def test_second_pass_without_temporary_file(zonecut, wl, tmp_path):
     """The zone source keeps pass 1's delegations in an unlinked temporary file for
     pass 2; where none can be made (TMPDIR unusable), pass 2 parses the zone file
