@@ -99,6 +99,7 @@ struct fake {
 	struct sent_rec sent[8192];
 	size_t nsent;
 	unsigned udp_queries, tcp_queries, tcp_opens, out_of_order;
+	unsigned tcp_recvs, tcp_eagain; /* recv() calls on streams, and those that found nothing */
 	unsigned outstanding[256], max_outstanding[256], total_out, max_total_out;
 	bool in_query;
 	unsigned ncb;
@@ -249,6 +250,10 @@ static ssize_t f_recv(void *impl, struct zc_sock *zs, uint8_t *buf, size_t len,
 
 		s->recv_err = 0;
 		return e;
+	}
+	if (zs->type == SOCK_STREAM) {
+		f->tcp_recvs++;
+		f->tcp_eagain += !m && !s->eof;
 	}
 	if (!m) {
 		return s->eof ? 0 : -EAGAIN;
@@ -1475,6 +1480,30 @@ static void test_engine_tcp_partial_io_large_answer(void **state)
 	fake_free(f);
 }
 
+/* A short read took all the stream had: no recv() after it only to find EAGAIN. */
+static void test_engine_tcp_no_read_after_short_read(void **state)
+{
+	struct zc_engine_opts o;
+	struct fake *f;
+	struct result r[8];
+
+	(void)state;
+	opts(&o);
+	f = fake_new(&o, srv_answer);
+	memset(r, 0, sizeof(r));
+	for (size_t i = 0; i < 8; i++) {
+		query(f, "192.0.2.1", ZC_Q_TCP, &r[i]);
+	}
+	run(f);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(r[i].status, 0);
+	}
+	assert_int_equal(f->tcp_opens, 1);
+	assert_true(f->tcp_recvs >= 8);
+	assert_int_equal(f->tcp_eagain, 0);
+	fake_free(f);
+}
+
 static void test_engine_udp_large_answer(void **state)
 {
 	struct zc_engine_opts o;
@@ -2192,6 +2221,7 @@ int main(void)
 		cmocka_unit_test(test_engine_tcp_reuse_and_idle_close),
 		cmocka_unit_test(test_engine_tcp_reconnect_after_close),
 		cmocka_unit_test(test_engine_tcp_partial_io_large_answer),
+		cmocka_unit_test(test_engine_tcp_no_read_after_short_read),
 		cmocka_unit_test(test_engine_udp_large_answer),
 		cmocka_unit_test(test_engine_per_server_cap_1000),
 		cmocka_unit_test(test_engine_global_cap_fair),

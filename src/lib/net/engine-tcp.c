@@ -393,8 +393,8 @@ static void conn_read(struct zc_engine *eng, struct zc_conn *c)
 		c->rcap = ZC_TCP_RBUF_START;
 	}
 	for (unsigned i = 0; i < ZC_IO_BATCH && c->state != ZC_CS_CLOSED; i++) {
-		ssize_t n = eng->ops->recv(eng->impl, c->sock, c->rbuf + c->rlen, c->rcap - c->rlen,
-					   NULL, NULL);
+		size_t room = c->rcap - c->rlen;
+		ssize_t n = eng->ops->recv(eng->impl, c->sock, c->rbuf + c->rlen, room, NULL, NULL);
 		int r;
 
 		if (n == -EAGAIN) {
@@ -412,6 +412,11 @@ static void conn_read(struct zc_engine *eng, struct zc_conn *c)
 		r = conn_parse(eng, c);
 		if (r < 0) {
 			conn_lost(eng, c, r);
+			return;
+		}
+		if ((size_t)n < room) {
+			/* a short read took all the stream had: asking again would only
+			 * find EAGAIN (what arrives later, the event loop reports again) */
 			return;
 		}
 	}
