@@ -96,15 +96,24 @@ class SpoofingServer:
 
 
 class CountingProxy:
-    """A UDP proxy in front of a real server that holds each answer for @hold
-    seconds and records, as the server side sees it, how many queries were
-    outstanding at once and how many arrived in each second."""
+    """A proxy in front of a real server that holds each answer for @hold seconds
+    and records, as the server side sees it, how many queries were outstanding at
+    once and how many arrived in each second. UDP, and TCP on the same port: each
+    query of a connection (RFC 7766 pipelining) is forwarded over UDP as it
+    arrives and its answer written back when held, in whatever order."""
 
     def __init__(self, addr, upstream, port=53, hold=0.02):
         self.addr, self.upstream, self.hold = addr, upstream, hold
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((addr, port))
         self.sock.settimeout(0.1)
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind((addr, port))
+        self.lsock.listen(16)
+        self.lsock.settimeout(0.1)
+        self.tcp_connections = 0
+        self.tcp_queries = 0
         # arrival times from the kernel (when the datagram reached the socket), not
         # from this thread, which the scan under test may keep off the CPU for a while
         self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
@@ -116,8 +125,17 @@ class CountingProxy:
         self.stop_flag = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
+        self.tcp_thread = threading.Thread(target=self._run_tcp, daemon=True)
+        self.tcp_thread.start()
 
-    def _forward(self, q, peer):
+    def _arrived(self, at):
+        with self.lock:
+            self.received += 1
+            self.outstanding += 1
+            self.max_outstanding = max(self.max_outstanding, self.outstanding)
+            self.arrivals.append(at)
+
+    def _forward(self, q, peer, conn=None, wlock=None):
         up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         up.settimeout(2)
         done = False
@@ -129,7 +147,11 @@ class CountingProxy:
             with self.lock:
                 self.outstanding -= 1
                 done = True
-            self.sock.sendto(ans, peer)
+            if conn is None:
+                self.sock.sendto(ans, peer)
+            else:
+                with wlock:
+                    conn.sendall(struct.pack("!H", len(ans)) + ans)
         except OSError:
             pass
         finally:
@@ -137,6 +159,46 @@ class CountingProxy:
             if not done:
                 with self.lock:
                     self.outstanding -= 1
+
+    def _run_tcp(self):
+        while not self.stop_flag:
+            try:
+                conn, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.tcp_connections += 1
+            threading.Thread(target=self._serve_tcp, args=(conn,), daemon=True).start()
+
+    def _serve_tcp(self, conn):
+        conn.settimeout(0.1)
+        wlock = threading.Lock()
+        buf = b""
+        try:
+            while not self.stop_flag:
+                try:
+                    data = conn.recv(65535)
+                except socket.timeout:
+                    continue
+                if not data:
+                    return
+                at = time.time()
+                buf += data
+                while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+                    n = struct.unpack("!H", buf[:2])[0]
+                    q, buf = buf[2:2 + n], buf[2 + n:]
+                    self._arrived(at)
+                    with self.lock:
+                        self.tcp_queries += 1
+                    threading.Thread(target=self._forward, args=(q, None, conn, wlock),
+                                     daemon=True).start()
+        except OSError:
+            pass
+        finally:
+            if self.stop_flag:
+                conn.close()
 
     def _run(self):
         while not self.stop_flag:
@@ -151,17 +213,15 @@ class CountingProxy:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
                     sec, nsec = struct.unpack("qq", data[:16])
                     at = sec + nsec / 1e9
-            with self.lock:
-                self.received += 1
-                self.outstanding += 1
-                self.max_outstanding = max(self.max_outstanding, self.outstanding)
-                self.arrivals.append(at)
+            self._arrived(at)
             threading.Thread(target=self._forward, args=(q, peer), daemon=True).start()
 
     def close(self):
         self.stop_flag = True
         self.thread.join(timeout=2)
+        self.tcp_thread.join(timeout=2)
         self.sock.close()
+        self.lsock.close()
 
     def max_in_window(self, window=1.0):
         """The largest number of queries that arrived within any @window seconds."""

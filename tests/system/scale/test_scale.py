@@ -338,3 +338,25 @@ def test_inflight_per_server_seen_by_the_servers(zonecut, wl, proxied, tmp_path,
             p.addr, p.max_outstanding, limit)
         assert p.max_outstanding >= limit - 1, "%s: at most %d outstanding, limit %d" % (
             p.addr, p.max_outstanding, limit)
+
+
+def test_inflight_per_server_seen_by_the_servers_over_tcp(zonecut, wl, proxied, tmp_path):
+    """Over TCP only, pipelined, the in-flight limit is the same: counted at the
+    servers, never more queries outstanding than the limit, on however many
+    connections."""
+    proxies = _proxies(proxied, hold=0.04)
+    limit = 5
+    try:
+        dec, _, _ = run_scan(zonecut, wl, proxied["zone"], str(tmp_path / "t.jsonl"),
+                             "--timeout", "3s", "--workers", 3, "--tcp-only",
+                             "--inflight-per-server", limit)
+    finally:
+        for p in proxies:
+            p.close()
+    _check_results(proxied, dec)
+    for p in proxies:
+        print("%s: %d queries over %d TCP connections, at most %d outstanding (limit %d)" % (
+            p.addr, p.tcp_queries, p.tcp_connections, p.max_outstanding, limit))
+        assert p.tcp_queries == p.received > 0, (p.tcp_queries, p.received)
+        assert p.tcp_connections <= 3 * 2, p.tcp_connections  # per worker, reused
+        assert limit - 1 <= p.max_outstanding <= limit, p.max_outstanding
