@@ -176,23 +176,29 @@ static int denial_add(struct zc_denial *d, const ldns_rr_list *auth, const struc
 	return 0;
 }
 
-/* "*." and the last @keep labels of @name; NULL when too long or out of memory. */
-static ldns_rdf *wildcard_at(const ldns_rdf *name, unsigned keep)
+/* "*." and the last @keep labels of @name: 0, ZC_EBOGUS (no such name), -ENOMEM. */
+static int wildcard_at(const ldns_rdf *name, unsigned keep, ldns_rdf **ret)
 {
 	const uint8_t *lab[MAX_LABELS];
 	unsigned n = labels_of(name, lab);
-	const uint8_t *start =
-	    keep == 0 ? ldns_rdf_data(name) + ldns_rdf_size(name) - 1 : lab[n - keep];
-	size_t tail = (size_t)(ldns_rdf_data(name) + ldns_rdf_size(name) - start);
+	const uint8_t *end = ldns_rdf_data(name) + ldns_rdf_size(name);
+	const uint8_t *start;
+	size_t tail;
 	uint8_t buf[2 + 255];
 
-	if (keep > n || 2 + tail > 255) {
-		return NULL;
+	if (keep > n) {
+		return ZC_EBOGUS;
+	}
+	start = keep == 0 ? end - 1 : lab[n - keep]; /* the root label, or that label */
+	tail = (size_t)(end - start);
+	if (2 + tail > 255) {
+		return ZC_EBOGUS;
 	}
 	buf[0] = 1;
 	buf[1] = '*';
 	memcpy(buf + 2, start, tail);
-	return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, 2 + tail, buf);
+	*ret = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, 2 + tail, buf);
+	return *ret ? 0 : -ENOMEM;
 }
 
 void zc_denial_release(struct zc_denial *d)
@@ -289,7 +295,7 @@ int zc_nsec_denial(const ldns_rr_list *auth, const ldns_rdf *qname, ldns_rr_type
 		/* NXDOMAIN: no name, and no wildcard at the closest encloser (§5.4) */
 		unsigned ce = common_labels(qname, hit->owner),
 			 ce2 = common_labels(qname, hit->next);
-		ldns_rdf *w;
+		ldns_rdf *w = NULL;
 
 		if (!nxdomain) {
 			goto out;
@@ -298,11 +304,11 @@ int zc_nsec_denial(const ldns_rr_list *auth, const ldns_rdf *qname, ldns_rr_type
 		if (ce < (unsigned)ldns_dname_label_count(d.signer)) {
 			goto out;
 		}
-		w = wildcard_at(qname, ce);
-		if (!w) {
-			r = -ENOMEM;
+		r = wildcard_at(qname, ce, &w);
+		if (r != 0) {
 			goto out;
 		}
+		r = ZC_EBOGUS;
 		for (size_t k = 0; k < n && !wild; k++) {
 			if (zc_name_is_at_or_below(ns[k].owner, d.signer) &&
 			    nsec_covers(&ns[k], d.signer, w) && nsec_speaks_for(&ns[k], w)) {
