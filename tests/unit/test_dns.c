@@ -2020,6 +2020,69 @@ static void test_nsec_denial_nxdomain(void **state)
 	assert_int_equal(d.n, 0);
 }
 
+/* A whole message under tests/data/dns/ (a real server's answer). */
+static uint8_t *wire_load(const char *file, size_t *ret_len)
+{
+	char path[1024];
+	uint8_t *buf = malloc(65536);
+	FILE *f;
+
+	assert_non_null(buf);
+	snprintf(path, sizeof(path), "%s/dns/%s", ZC_TEST_DATA, file);
+	f = fopen(path, "rb");
+	if (!f) {
+		fail_msg("cannot open %s", path);
+	}
+	*ret_len = fread(buf, 1, 65536, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * NSD's answers for a signal zone signed by ldns-signzone (the bench's W1):
+ * NXDOMAIN for a child without a signal (the covering NSEC, and the one covering
+ * the wildcard at the closest encloser), NODATA for a type a signal name lacks.
+ */
+static void test_nsec_denial_real_answers(void **state)
+{
+	static const struct {
+		const char *file;
+		bool nxdomain;
+		size_t n;
+	} t[] = {
+		{ "nsec-nxdomain-signal.bin", true, 2 },
+		{ "nsec-nodata-signal.bin", false, 1 },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < ZC_ARRAY_SIZE(t); i++) {
+		size_t len;
+		uint8_t *wire = wire_load(t[i].file, &len);
+		ldns_pkt *pkt = NULL;
+		ldns_rr_list *ns = NULL;
+		const ldns_rr *q;
+		struct zc_denial d;
+
+		assert_int_equal(zc_pkt_from_wire(wire, len, &pkt), 0);
+		assert_int_equal(zc_pkt_authority_records(wire, len, &ns), 0);
+		assert_int_equal(ldns_rr_list_compare(ns, ldns_pkt_authority(pkt)), 0);
+		q = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+		assert_int_equal(zc_nsec_denial(ns, ldns_rr_owner(q), ldns_rr_get_type(q),
+						t[i].nxdomain, &d),
+				 0);
+		assert_int_equal(d.n, t[i].n);
+		assert_true(signer_is(&d, "p1.test."));
+		zc_denial_release(&d);
+		/* the other rcode's proof is not in it */
+		assert_int_equal(zc_nsec_denial(ns, ldns_rr_owner(q), ldns_rr_get_type(q),
+						!t[i].nxdomain, &d),
+				 ZC_EBOGUS);
+		ldns_rr_list_deep_free(ns);
+		ldns_pkt_free(pkt);
+		free(wire);
+	}
+}
+
 static void test_nsec_denial_nodata_and_cuts(void **state)
 {
 	static const char *const at_name[] = {
@@ -2131,6 +2194,7 @@ int main(void)
 		cmocka_unit_test(test_pkt_answer_records),
 		cmocka_unit_test(test_nsec_denial_nxdomain),
 		cmocka_unit_test(test_nsec_denial_nodata_and_cuts),
+		cmocka_unit_test(test_nsec_denial_real_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
