@@ -220,6 +220,7 @@ int zc_nsec_denial(const ldns_rr_list *auth, const ldns_rdf *qname, ldns_rr_type
 	struct nsec ns[NSEC_MAX];
 	const struct nsec *hit = NULL, *wild = NULL;
 	struct zc_denial d = { 0 };
+	const ldns_rdf *signer = NULL; /* in @auth until the proof holds */
 	size_t n = 0;
 	int r;
 
@@ -253,19 +254,20 @@ int zc_nsec_denial(const ldns_rr_list *auth, const ldns_rdf *qname, ldns_rr_type
 			}
 			ns[n++] = (struct nsec){ rr, ldns_rr_owner(rr), ldns_rr_rdf(rr, 0),
 						 ldns_rr_rdf(rr, 1) };
-		} else if (!d.signer && ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
+		} else if (!signer && ldns_rr_get_type(rr) == LDNS_RR_TYPE_RRSIG &&
 			   ldns_rr_rrsig_typecovered(rr) &&
 			   ldns_rdf2rr_type(ldns_rr_rrsig_typecovered(rr)) == LDNS_RR_TYPE_NSEC &&
 			   (sn = ldns_rr_rrsig_signame(rr)) && dns_name_abs_ok(sn) &&
 			   zc_name_is_at_or_below(qname, sn)) {
-			d.signer = ldns_rdf_clone(sn);
-			if (!d.signer) {
-				return -ENOMEM;
-			}
+			signer = sn;
 		}
 	}
-	if (!d.signer) {
+	if (!signer) {
 		return ZC_EBOGUS;
+	}
+	d.signer = ldns_rdf_clone(signer);
+	if (!d.signer) {
+		return -ENOMEM;
 	}
 	for (size_t k = 0; k < n; k++) {
 		if (!zc_name_is_at_or_below(ns[k].owner, d.signer)) {
